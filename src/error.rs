@@ -1,0 +1,139 @@
+//! sudrop's one error type and its exit codes: 125 for sudrop's own failures, 126 for a
+//! command that was found but cannot be executed, 127 for a command that was not found.
+
+use crate::resolve::ResolveError;
+use crate::spec::SpecError;
+use crate::userdb::DatabaseError;
+use nix::errno::Errno;
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+
+pub const EXIT_FAILURE: u8 = 125;
+pub const EXIT_CANNOT_EXECUTE: u8 = 126;
+pub const EXIT_NOT_FOUND: u8 = 127;
+
+#[derive(Debug)]
+pub enum Error {
+    /// Installed setuid/setgid or with file capabilities (the kernel set AT_SECURE).
+    InsecureInstall,
+    Spec {
+        spec: OsString,
+        error: SpecError,
+    },
+    Database {
+        path: &'static str,
+        error: DatabaseError,
+    },
+    Resolve {
+        spec: OsString,
+        error: ResolveError,
+    },
+    /// The caller may not change to the target identity.
+    NeedPrivilege {
+        from: String,
+        to: String,
+    },
+    /// A syscall of the switch failed; `call` says which, with its arguments.
+    Syscall {
+        call: String,
+        errno: Errno,
+    },
+    /// A capability could not be kept or set.
+    Capability(String),
+    /// After the switch, the process is not what was asked for.
+    Verify(String),
+    CommandNotFound {
+        command: OsString,
+    },
+    CannotExecute {
+        command: OsString,
+        errno: Errno,
+    },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::CommandNotFound { .. } => EXIT_NOT_FOUND,
+            Error::CannotExecute { .. } => EXIT_CANNOT_EXECUTE,
+            _ => EXIT_FAILURE,
+        }
+    }
+
+    pub fn syscall(call: impl Into<String>, errno: Errno) -> Error {
+        Error::Syscall {
+            call: call.into(),
+            errno,
+        }
+    }
+}
+
+/// The errno text of an I/O error, without Rust's "(os error N)" suffix.
+pub fn io_text(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => Errno::from_raw(code).desc().to_string(),
+        None => error.to_string(),
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InsecureInstall => f.write_str(
+                "refusing to run: installed setuid, setgid or with file capabilities; \
+                 sudrop only steps down from root (use sudo to step up)",
+            ),
+            Error::Spec { spec, error } => {
+                write!(f, "invalid user spec '{}': {error}", spec.to_string_lossy())
+            }
+            Error::Database { path, error } => write!(f, "{path}: {error}"),
+            Error::Resolve { spec, error } => {
+                write!(f, "cannot resolve '{}': {error}", spec.to_string_lossy())
+            }
+            Error::NeedPrivilege { from, to } => write!(
+                f,
+                "switching from {from} to {to} needs root or CAP_SETUID and CAP_SETGID"
+            ),
+            Error::Syscall { call, errno } => write!(f, "{call}: {}", errno.desc()),
+            Error::Capability(message) | Error::Verify(message) => f.write_str(message),
+            Error::CommandNotFound { command } => {
+                write!(f, "{}: command not found", command.to_string_lossy())
+            }
+            Error::CannotExecute { command, errno } => {
+                write!(
+                    f,
+                    "{}: cannot execute: {}",
+                    command.to_string_lossy(),
+                    errno.desc()
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_wrapper_convention() {
+        let not_found = Error::CommandNotFound {
+            command: "x".into(),
+        };
+        let cannot = Error::CannotExecute {
+            command: "x".into(),
+            errno: Errno::EACCES,
+        };
+        let failed = Error::syscall("setuid(1000)", Errno::EPERM);
+        assert_eq!(
+            (
+                not_found.exit_code(),
+                cannot.exit_code(),
+                failed.exit_code()
+            ),
+            (127, 126, 125)
+        );
+        assert_eq!(failed.to_string(), "setuid(1000): Operation not permitted");
+    }
+}
