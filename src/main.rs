@@ -9,8 +9,10 @@
 use std::ffi::{CStr, OsString, c_char, c_int};
 use std::os::unix::ffi::OsStringExt;
 
+/// # Safety
+/// Called once by the C runtime, with `argc` valid strings in `argv`.
 #[unsafe(no_mangle)]
-pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+pub unsafe extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // std::env::args() is empty under no_main on musl, so argv is read here.
     let count = usize::try_from(argc).unwrap_or(0);
     let args = (0..count)

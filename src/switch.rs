@@ -392,3 +392,381 @@ impl Kernel for LinuxKernel {
             .map_err(|e| Error::syscall("prctl(PR_SET_NO_NEW_PRIVS)", e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SETUID: u64 = 1 << 7;
+    const SETGID: u64 = 1 << 6;
+    const SETPCAP: u64 = 1 << 8;
+    const NET_BIND: u64 = 1 << 10;
+    const FULL: u64 = (1 << 41) - 1;
+
+    /// The kernel's credential rules (capabilities(7), setresuid(2)), recording each call.
+    #[derive(Clone, Debug)]
+    struct Model {
+        uids: [Uid; 3],
+        gids: [Gid; 3],
+        groups: Vec<Gid>,
+        caps: CapState,
+        keepcaps: bool,
+        no_new_privs: bool,
+        calls: Vec<String>,
+        /// Makes setresuid report success without doing anything.
+        lying_setuid: bool,
+        /// Makes setgroups fail, as in a user namespace with setgroups "deny".
+        setgroups_denied: bool,
+    }
+
+    impl Model {
+        fn root() -> Model {
+            let full = CapMask(FULL);
+            Model {
+                uids: [Uid(0); 3],
+                gids: [Gid(0); 3],
+                groups: vec![Gid(0)],
+                caps: CapState {
+                    effective: full,
+                    permitted: full,
+                    inheritable: CapMask(0),
+                    ambient: CapMask(0),
+                    bounding: full,
+                },
+                keepcaps: false,
+                no_new_privs: false,
+                calls: vec![],
+                lying_setuid: false,
+                setgroups_denied: false,
+            }
+        }
+
+        fn user(uid: u32, gid: u32) -> Model {
+            let mut model = Model::root();
+            model.uids = [Uid(uid); 3];
+            model.gids = [Gid(gid); 3];
+            model.groups = vec![];
+            model.caps = CapState {
+                bounding: CapMask(FULL),
+                ..CapState::default()
+            };
+            model
+        }
+
+        fn has(&self, cap: u64) -> bool {
+            self.caps.effective.0 & cap != 0
+        }
+
+        fn eperm(&mut self, call: String) -> Result<(), Error> {
+            self.calls.push(format!("{call} EPERM"));
+            Err(Error::syscall(call, Errno::EPERM))
+        }
+    }
+
+    impl Kernel for Model {
+        fn resuid(&self) -> Result<[Uid; 3], Error> {
+            Ok(self.uids)
+        }
+        fn resgid(&self) -> Result<[Gid; 3], Error> {
+            Ok(self.gids)
+        }
+        fn groups(&self) -> Result<Vec<Gid>, Error> {
+            Ok(self.groups.clone())
+        }
+        fn capabilities(&self) -> Result<CapState, Error> {
+            Ok(self.caps)
+        }
+        fn drop_bounding(&mut self, number: u8) -> Result<(), Error> {
+            if !self.has(SETPCAP) {
+                return self.eperm(format!("drop_bounding({number})"));
+            }
+            self.caps.bounding = self.caps.bounding.minus(CapMask(1 << number));
+            self.calls.push(format!("drop_bounding({number})"));
+            Ok(())
+        }
+        fn set_keepcaps(&mut self, on: bool) -> Result<(), Error> {
+            self.keepcaps = on;
+            self.calls.push(format!("keepcaps({on})"));
+            Ok(())
+        }
+        fn set_groups(&mut self, groups: &[Gid]) -> Result<(), Error> {
+            if !self.has(SETGID) || self.setgroups_denied {
+                return self.eperm("setgroups".into());
+            }
+            self.groups = groups.to_vec();
+            self.calls.push(format!("setgroups({})", list(groups)));
+            Ok(())
+        }
+        fn set_gid(&mut self, gid: Gid) -> Result<(), Error> {
+            if !self.has(SETGID) && !self.gids.contains(&gid) {
+                return self.eperm(format!("setgid({gid})"));
+            }
+            self.gids = [gid; 3];
+            self.calls.push(format!("setgid({gid})"));
+            Ok(())
+        }
+        fn set_uid(&mut self, uid: Uid) -> Result<(), Error> {
+            if !self.has(SETUID) && !self.uids.contains(&uid) {
+                return self.eperm(format!("setuid({uid})"));
+            }
+            self.calls.push(format!("setuid({uid})"));
+            if self.lying_setuid {
+                return Ok(());
+            }
+            let had_root = self.uids.contains(&Uid::ROOT);
+            let old_euid = self.uids[1];
+            self.uids = [uid; 3];
+            if had_root && !uid.is_root() {
+                if !self.keepcaps {
+                    self.caps.permitted = CapMask::EMPTY;
+                    self.caps.effective = CapMask::EMPTY;
+                }
+                self.caps.ambient = CapMask::EMPTY;
+            }
+            if old_euid.is_root() && !uid.is_root() {
+                self.caps.effective = CapMask::EMPTY;
+            }
+            Ok(())
+        }
+        fn set_capabilities(&mut self, mask: CapMask) -> Result<(), Error> {
+            let inheritable_allowed = self.caps.inheritable.union(self.caps.permitted);
+            if !mask.is_subset_of(self.caps.permitted) || !mask.is_subset_of(inheritable_allowed) {
+                return self.eperm("capset".into());
+            }
+            self.caps.effective = mask;
+            self.caps.permitted = mask;
+            self.caps.inheritable = mask;
+            self.calls.push(format!("capset({:#x})", mask.0));
+            Ok(())
+        }
+        fn set_ambient(&mut self, mask: CapMask) -> Result<(), Error> {
+            if !mask.is_subset_of(self.caps.permitted) || !mask.is_subset_of(self.caps.inheritable)
+            {
+                return self.eperm("ambient".into());
+            }
+            self.caps.ambient = mask;
+            self.calls.push(format!("ambient({:#x})", mask.0));
+            Ok(())
+        }
+        fn set_no_new_privs(&mut self) -> Result<(), Error> {
+            self.no_new_privs = true;
+            self.calls.push("no_new_privs".into());
+            Ok(())
+        }
+    }
+
+    fn target(uid: u32, gid: u32, groups: &[u32]) -> Target {
+        Target {
+            uid: Uid(uid),
+            gid: Gid(gid),
+            groups: groups.iter().map(|&g| Gid(g)).collect(),
+            home: b"/".to_vec(),
+            name: None,
+        }
+    }
+
+    const QUIET: Log = Log { verbose: false };
+
+    fn run(
+        model: &mut Model,
+        target: &Target,
+        keep: Option<u64>,
+        no_new_privs: bool,
+    ) -> Result<(), Error> {
+        let request = Request {
+            target,
+            keep: keep.map(CapMask),
+            no_new_privs,
+        };
+        switch(model, &request, QUIET)
+    }
+
+    /// The calls that change something, without the bounding drops and the regain probes.
+    fn changes(model: &Model) -> Vec<&str> {
+        model
+            .calls
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !c.starts_with("drop_bounding"))
+            .collect()
+    }
+
+    #[test]
+    fn root_to_user_drops_bounding_first_then_groups_gid_uid_then_every_set() {
+        let mut model = Model::root();
+        run(&mut model, &target(1000, 1000, &[29, 50]), None, false).unwrap();
+        let first_id_call = model
+            .calls
+            .iter()
+            .position(|c| c.starts_with("setgroups"))
+            .unwrap();
+        assert_eq!(
+            model.calls[..first_id_call].len(),
+            41,
+            "all 41 bounding drops come first"
+        );
+        assert!(
+            model.calls[..first_id_call]
+                .iter()
+                .all(|c| c.starts_with("drop_bounding("))
+        );
+        assert_eq!(
+            changes(&model),
+            [
+                "setgroups(29,50)",
+                "setgid(1000)",
+                "setuid(1000)",
+                "capset(0x0)",
+                "ambient(0x0)",
+                "setuid(0) EPERM",
+                "setgid(0) EPERM"
+            ]
+        );
+        assert_eq!(model.caps, CapState::default());
+        assert_eq!((model.uids, model.gids), ([Uid(1000); 3], [Gid(1000); 3]));
+    }
+
+    #[test]
+    fn inherited_inheritable_set_is_cleared_for_a_user() {
+        let mut model = Model::root();
+        model.caps.inheritable = CapMask(NET_BIND | SETUID);
+        run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
+        assert_eq!(model.caps.inheritable, CapMask::EMPTY);
+    }
+
+    #[test]
+    fn keep_cap_survives_the_uid_change_in_every_set() {
+        let mut model = Model::root();
+        run(&mut model, &target(65534, 65534, &[]), Some(NET_BIND), true).unwrap();
+        let keep = CapMask(NET_BIND);
+        let expected = CapState {
+            effective: keep,
+            permitted: keep,
+            inheritable: keep,
+            ambient: keep,
+            bounding: keep,
+        };
+        assert_eq!(model.caps, expected);
+        let keepcaps_on = model
+            .calls
+            .iter()
+            .position(|c| c == "keepcaps(true)")
+            .unwrap();
+        let setuid = model
+            .calls
+            .iter()
+            .position(|c| c == "setuid(65534)")
+            .unwrap();
+        let keepcaps_off = model
+            .calls
+            .iter()
+            .position(|c| c == "keepcaps(false)")
+            .unwrap();
+        assert!(keepcaps_on < setuid && setuid < keepcaps_off);
+        assert!(model.no_new_privs && !model.keepcaps);
+    }
+
+    #[test]
+    fn without_setpcap_the_bounding_set_stays_and_the_switch_goes_on() {
+        let mut model = Model::root();
+        model.caps.effective = model.caps.effective.minus(CapMask(SETPCAP));
+        model.caps.permitted = model.caps.permitted.minus(CapMask(SETPCAP));
+        run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
+        assert!(!model.calls.iter().any(|c| c.starts_with("drop_bounding")));
+        assert_eq!(model.caps.bounding, CapMask(FULL));
+        assert_eq!(model.caps.permitted, CapMask::EMPTY);
+    }
+
+    #[test]
+    fn root_target_keeps_its_capabilities_unless_told() {
+        let mut model = Model::root();
+        run(&mut model, &target(0, 0, &[]), None, false).unwrap();
+        assert_eq!(model.caps.effective, CapMask(FULL));
+        assert_eq!(changes(&model), ["setgroups()"]);
+
+        let mut model = Model::root();
+        run(&mut model, &target(0, 0, &[]), Some(NET_BIND), false).unwrap();
+        assert_eq!(
+            (model.caps.effective, model.caps.bounding),
+            (CapMask(NET_BIND), CapMask(NET_BIND))
+        );
+    }
+
+    #[test]
+    fn non_root_caller_already_the_target_execs_without_switching() {
+        let mut model = Model::user(1000, 1000);
+        run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
+        assert_eq!(
+            changes(&model),
+            [
+                "capset(0x0)",
+                "ambient(0x0)",
+                "setuid(0) EPERM",
+                "setgid(0) EPERM"
+            ]
+        );
+        // Runtime-chosen supplementary groups are kept when there is no CAP_SETGID.
+        let mut model = Model::user(1000, 1000);
+        model.groups = vec![Gid(2000)];
+        run(&mut model, &target(1000, 1000, &[29]), None, false).unwrap();
+        assert_eq!(model.groups, [Gid(2000)]);
+    }
+
+    #[test]
+    fn non_root_caller_asking_for_another_identity_fails_before_any_change() {
+        for wanted in [
+            target(0, 0, &[]),
+            target(1001, 1000, &[]),
+            target(1000, 0, &[]),
+        ] {
+            let mut model = Model::user(1000, 1000);
+            let error = run(&mut model, &wanted, None, false).unwrap_err();
+            assert!(matches!(error, Error::NeedPrivilege { .. }), "{error}");
+            assert!(model.calls.is_empty(), "{:?}", model.calls);
+        }
+    }
+
+    #[test]
+    fn keeping_a_capability_sudrop_lacks_fails_before_any_change() {
+        let mut model = Model::root();
+        model.caps.permitted = CapMask(FULL & !NET_BIND);
+        model.caps.effective = model.caps.permitted;
+        let error = run(&mut model, &target(1000, 1000, &[]), Some(NET_BIND), false).unwrap_err();
+        assert!(
+            error.to_string().contains("CAP_NET_BIND_SERVICE"),
+            "{error}"
+        );
+        assert!(model.calls.is_empty());
+    }
+
+    #[test]
+    fn a_failed_setgroups_stops_the_switch() {
+        let mut model = Model::root();
+        model.setgroups_denied = true;
+        let error = run(&mut model, &target(1000, 1000, &[5]), None, false).unwrap_err();
+        assert_eq!(error.to_string(), "setgroups: Operation not permitted");
+        assert!(
+            !model
+                .calls
+                .iter()
+                .any(|c| c.starts_with("setuid") || c.starts_with("setgid"))
+        );
+    }
+
+    #[test]
+    fn matching_groups_skip_setgroups() {
+        // Lets a user namespace with setgroups "deny" work when nothing would change.
+        let mut model = Model::root();
+        model.setgroups_denied = true;
+        model.groups = vec![Gid(5)];
+        run(&mut model, &target(1000, 1000, &[5]), None, false).unwrap();
+    }
+
+    #[test]
+    fn a_kernel_that_does_not_switch_is_caught() {
+        let mut model = Model::root();
+        model.lying_setuid = true;
+        let error = run(&mut model, &target(1000, 1000, &[]), None, false).unwrap_err();
+        assert!(matches!(error, Error::Verify(_)), "{error}");
+    }
+}

@@ -1,0 +1,113 @@
+//! Who may call sudrop: root, a non-root user already running as the target (Kubernetes
+//! `runAsUser`), and never a setuid, setgid or file-capability install.
+
+use crate::databases::{GROUP, PASSWD};
+use crate::sandbox::{Launch, Sandbox, code, root_or_skip, stderr, stdout};
+
+fn as_user(uid: u32, gid: u32) -> Launch {
+    Launch {
+        as_user: Some((uid, gid)),
+        ..Launch::default()
+    }
+}
+
+#[test]
+fn a_non_root_caller_already_the_target_just_execs() {
+    if !root_or_skip("a_non_root_caller_already_the_target_just_execs") {
+        return;
+    }
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    for spec in ["app", "3000", "3000:3000", "app:app", "", ":"] {
+        let out = sandbox.run_with(
+            &as_user(3000, 3000),
+            &["sudrop", spec, "sh", "-c", "id -u; id -g; echo $HOME"],
+        );
+        assert_eq!(
+            (code(&out), stdout(&out).as_str()),
+            (0, "3000\n3000\n/home/app\n"),
+            "{spec:?}: {out:?}"
+        );
+    }
+    // alice's /etc/group memberships cannot be set without CAP_SETGID: the runtime's groups stay.
+    let out = sandbox.run_with(&as_user(1000, 1000), &["sudrop", "-v", "alice", "id", "-G"]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "1000\n"),
+        "{out:?}"
+    );
+    assert!(
+        stderr(&out).contains("keeping the supplementary groups"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_non_root_caller_cannot_become_anyone_else() {
+    if !root_or_skip("a_non_root_caller_cannot_become_anyone_else") {
+        return;
+    }
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    for spec in ["root", "0", "alice", "3000:0", "3001", ":50"] {
+        let out = sandbox.run_with(&as_user(3000, 3000), &["sudrop", spec, "echo", "RAN"]);
+        assert_eq!(code(&out), 125, "{spec}: {out:?}");
+        assert_eq!(stdout(&out), "");
+        assert!(
+            stderr(&out).contains("needs root or CAP_SETUID and CAP_SETGID"),
+            "{spec}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn setuid_setgid_and_file_capability_copies_refuse_to_run() {
+    if !root_or_skip("setuid_setgid_and_file_capability_copies_refuse_to_run") {
+        return;
+    }
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    sandbox.copy(
+        "/usr/local/bin/sudrop",
+        "/usr/local/bin/sudrop-suid",
+        0o4755,
+    );
+    sandbox.copy(
+        "/usr/local/bin/sudrop",
+        "/usr/local/bin/sudrop-sgid",
+        0o2755,
+    );
+    sandbox.copy("/usr/local/bin/sudrop", "/usr/local/bin/sudrop-fcap", 0o755);
+    let setcap = vec![
+        "setcap".to_string(),
+        "cap_setuid,cap_setgid+ep".to_string(),
+        sandbox
+            .path("/usr/local/bin/sudrop-fcap")
+            .display()
+            .to_string(),
+    ];
+    let has_setcap = std::process::Command::new("setcap")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if !has_setcap && std::env::var_os("SUDROP_REQUIRE_ROOT_TESTS").is_some() {
+        panic!("setcap is not installed (apt-get install libcap2-bin)");
+    }
+    let mut copies = vec!["sudrop-suid", "sudrop-sgid"];
+    let mut launch = as_user(65534, 65534);
+    if has_setcap {
+        copies.push("sudrop-fcap");
+        launch.host_setup.push(setcap);
+    } else {
+        eprintln!("SKIPPED the file-capability copy: setcap is not installed");
+    }
+    for copy in copies {
+        let out = sandbox.run_with(&launch, &[copy, "root", "echo", "RAN"]);
+        assert_eq!(code(&out), 125, "{copy}: {out:?}");
+        assert_eq!(stdout(&out), "", "{copy} ran the command");
+        assert!(
+            stderr(&out).contains("refusing to run"),
+            "{copy}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! Exec mode: the command replaces sudrop (PID 1 stays PID 1), gets its arguments untouched
+//! and its environment adjusted, and sudrop's exit codes say what failed.
+
+use crate::databases::{GROUP, PASSWD};
+use crate::sandbox::{Launch, Sandbox, code, root_or_skip, stderr, stdout};
+
+fn sandbox() -> Sandbox {
+    Sandbox::new(Some(PASSWD), Some(GROUP))
+}
+
+#[test]
+fn the_command_keeps_pid_1() {
+    if !root_or_skip("the_command_keeps_pid_1") {
+        return;
+    }
+    let sandbox = sandbox();
+    let out = sandbox.run(&[
+        "sudrop",
+        "app",
+        "sh",
+        "-c",
+        "echo $$; cat /proc/1/comm; exit 0",
+    ]);
+    assert_eq!(stdout(&out), "1\nsh\n", "{out:?}");
+}
+
+#[test]
+fn arguments_after_the_command_are_passed_untouched() {
+    if !root_or_skip("arguments_after_the_command_are_passed_untouched") {
+        return;
+    }
+    let out = sandbox().run(&["sudrop", "app", "echo", "-i", "--init", "x", "--", "-v"]);
+    assert_eq!(stdout(&out), "-i --init x -- -v\n");
+}
+
+#[test]
+fn exit_codes_125_126_127_and_the_commands_own() {
+    if !root_or_skip("exit_codes_125_126_127_and_the_commands_own") {
+        return;
+    }
+    let sandbox = sandbox();
+    sandbox.write("/tmp/no-shebang", "echo RAN\n", 0o755);
+    let cases: &[(&[&str], i32)] = &[
+        (&["sudrop", "app", "sh", "-c", "exit 42"], 42),
+        (&["sudrop", "app", "no-such-command"], 127),
+        (&["sudrop", "app", "/no/such/path"], 127),
+        (&["sudrop", "app", "/etc/passwd"], 126),
+        (&["sudrop", "app", "/tmp"], 126),
+        (&["sudrop", "app", "/tmp/no-shebang"], 126),
+        (&["sudrop", "bogus", "echo", "RAN"], 125),
+        (&["sudrop", "app:bogus", "echo", "RAN"], 125),
+        (&["sudrop", "a:b:c", "echo", "RAN"], 125),
+        (&["sudrop", "4294967295", "echo", "RAN"], 125),
+        (
+            &["sudrop", "--keep-cap", "bogus", "app", "echo", "RAN"],
+            125,
+        ),
+        (&["sudrop", "--bogus", "app", "echo", "RAN"], 125),
+        (&["sudrop", "app"], 125),
+    ];
+    for (args, expected) in cases {
+        let out = sandbox.run(args);
+        assert_eq!(code(&out), *expected, "{args:?}: {out:?}");
+        assert!(!stdout(&out).contains("RAN"), "{args:?} ran the command");
+        if *expected >= 125 {
+            assert!(
+                stderr(&out).starts_with("sudrop: "),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+#[test]
+fn messages_name_what_failed() {
+    if !root_or_skip("messages_name_what_failed") {
+        return;
+    }
+    let sandbox = sandbox();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["sudrop", "bogus", "true"],
+            "sudrop: cannot resolve 'bogus': no user 'bogus' in /etc/passwd\n",
+        ),
+        (
+            &["sudrop", "app:bogus", "true"],
+            "sudrop: cannot resolve 'app:bogus': no group 'bogus' in /etc/group\n",
+        ),
+        (
+            &["sudrop", "1000:4294967296", "true"],
+            "sudrop: invalid user spec '1000:4294967296': group id '4294967296' is out of range (ids run from 0 to 4294967294)\n",
+        ),
+        (
+            &["sudrop", "app", "nope"],
+            "sudrop: nope: command not found\n",
+        ),
+        (
+            &["sudrop", "app", "/etc/passwd"],
+            "sudrop: /etc/passwd: cannot execute: Permission denied\n",
+        ),
+    ];
+    for (args, expected) in cases {
+        assert_eq!(stderr(&sandbox.run(args)), *expected, "{args:?}");
+    }
+}
+
+#[test]
+fn home_user_and_logname_follow_the_target() {
+    if !root_or_skip("home_user_and_logname_follow_the_target") {
+        return;
+    }
+    let sandbox = sandbox();
+    let launch = Launch {
+        env: vec![
+            ("LOGNAME".into(), "root".into()),
+            ("FOO".into(), "bar".into()),
+        ],
+        ..Launch::default()
+    };
+    let env = stdout(&sandbox.run_with(&launch, &["sudrop", "alice", "env"]));
+    for line in ["HOME=/home/alice", "USER=alice", "LOGNAME=alice", "FOO=bar"] {
+        assert!(env.lines().any(|l| l == line), "{line} missing in\n{env}");
+    }
+    // An id absent from passwd has no name: USER and LOGNAME are removed, HOME is /.
+    let env = stdout(&sandbox.run_with(&launch, &["sudrop", "5000", "env"]));
+    assert!(env.lines().any(|l| l == "HOME=/"), "{env}");
+    assert!(
+        !env.lines()
+            .any(|l| l.starts_with("USER=") || l.starts_with("LOGNAME=")),
+        "{env}"
+    );
+}
+
+#[test]
+fn verbose_prints_the_identity_and_each_step() {
+    if !root_or_skip("verbose_prints_the_identity_and_each_step") {
+        return;
+    }
+    let out = sandbox().run(&["sudrop", "--verbose", "alice", "true"]);
+    assert_eq!(code(&out), 0);
+    let err = stderr(&out);
+    for part in [
+        "'alice' is uid 1000 gid 1000 groups [50,29,100]",
+        "setgroups(50,29,100)",
+        "setresgid(1000,1000,1000)",
+        "setresuid(1000,1000,1000)",
+        "exec true",
+    ] {
+        assert!(err.contains(part), "{part} missing in\n{err}");
+    }
+    let quiet = sandbox().run(&["sudrop", "alice", "true"]);
+    assert_eq!(stderr(&quiet), "");
+}
+
+#[test]
+fn the_path_search_runs_with_the_targets_permissions() {
+    if !root_or_skip("the_path_search_runs_with_the_targets_permissions") {
+        return;
+    }
+    let sandbox = sandbox();
+    sandbox.write("/private/secret", "#!/bin/sh\necho SECRET\n", 0o755);
+    std::fs::set_permissions(
+        sandbox.path("/private"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("chmod");
+    let launch = Launch {
+        env: vec![("PATH".into(), "/private:/usr/local/bin:/bin".into())],
+        ..Launch::default()
+    };
+    let as_root = sandbox.run_with(&launch, &["/usr/local/bin/sudrop", "root", "secret"]);
+    assert_eq!(stdout(&as_root), "SECRET\n");
+    let as_app = sandbox.run_with(&launch, &["/usr/local/bin/sudrop", "app", "secret"]);
+    assert_eq!(code(&as_app), 126, "{as_app:?}");
+    assert_eq!(stdout(&as_app), "");
+}
+
+#[test]
+fn no_proc_is_needed() {
+    if !root_or_skip("no_proc_is_needed") {
+        return;
+    }
+    let launch = Launch {
+        no_proc: true,
+        ..Launch::default()
+    };
+    let sandbox = sandbox();
+    let out = sandbox.run_with(
+        &launch,
+        &["sudrop", "--keep-cap", "kill", "alice", "id", "-G"],
+    );
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "1000 29 50 100\n"),
+        "{out:?}"
+    );
+    assert!(!sandbox.path("/proc/self").exists());
+}

@@ -1,0 +1,11 @@
+//! Root integration tests: sudrop inside a chroot in fresh mount and PID namespaces, with a
+//! user database each test controls. Without root they say SKIPPED and assert nothing.
+
+mod callers;
+mod capabilities;
+mod databases;
+mod exec_mode;
+mod gosu_differential;
+mod hostile_databases;
+mod sandbox;
+mod signals;
