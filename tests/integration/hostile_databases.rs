@@ -78,7 +78,9 @@ fn non_regular_or_huge_databases_are_refused_without_hanging() {
     if !root_or_skip("non_regular_or_huge_databases_are_refused_without_hanging") {
         return;
     }
-    let cases: &[(&str, fn(&std::path::Path), &str)] = &[
+    /// What the file is, how to make it in place of the database, and the expected message.
+    type Case = (&'static str, fn(&std::path::Path), &'static str);
+    let cases: &[Case] = &[
         (
             "link to /dev/zero",
             |p| std::os::unix::fs::symlink("/dev/zero", p).expect("symlink"),
