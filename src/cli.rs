@@ -81,7 +81,7 @@ pub fn command() -> Command {
         )
         .arg(
             Arg::new("user-spec-and-command")
-                .value_name("USER-SPEC COMMAND [ARG]")
+                .value_names(["USER-SPEC", "COMMAND"])
                 .required(true)
                 .num_args(2..)
                 .trailing_var_arg(true)
@@ -97,6 +97,10 @@ pub fn parse(argv: Vec<OsString>) -> Result<Args, Stop> {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 Stop::Print(error.render().to_string())
             }
+            ErrorKind::MissingRequiredArgument => {
+                Stop::Usage("missing USER-SPEC and COMMAND".into())
+            }
+            ErrorKind::TooFewValues => Stop::Usage("missing COMMAND after USER-SPEC".into()),
             _ => Stop::Usage(usage_message(&error)),
         }
     })?;
@@ -110,7 +114,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Args, Stop> {
         .flatten()
         .cloned();
     let (Some(user_spec), Some(command)) = (operands.next(), operands.next()) else {
-        return Err(Stop::Usage("a USER-SPEC and a COMMAND are required".into()));
+        return Err(Stop::Usage("missing COMMAND after USER-SPEC".into()));
     };
     Ok(Args {
         verbose: matches.get_flag("verbose"),

@@ -98,7 +98,11 @@ fn setuid_setgid_and_file_capability_copies_refuse_to_run() {
         copies.push("sudrop-fcap");
         launch.host_setup.push(setcap);
     } else {
-        eprintln!("SKIPPED the file-capability copy: setcap is not installed");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED the file-capability copy: setcap is not installed"
+        );
     }
     for copy in copies {
         let out = sandbox.run_with(&launch, &[copy, "root", "echo", "RAN"]);

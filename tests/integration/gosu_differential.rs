@@ -124,7 +124,8 @@ fn gosu_available(test: &str) -> bool {
     if std::env::var_os("SUDROP_REQUIRE_ROOT_TESTS").is_some() {
         panic!("{test}: gosu is not installed (apt-get install gosu)");
     }
-    eprintln!("SKIPPED {test}: gosu is not installed");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: gosu is not installed");
     false
 }
 

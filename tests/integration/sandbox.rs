@@ -38,7 +38,9 @@ pub fn root_or_skip(test: &str) -> bool {
             panic!("{test}: cannot run: {reason}")
         }
         Some(reason) => {
-            eprintln!("SKIPPED {test}: {reason}");
+            // Straight to stderr: libtest would hide an eprintln! of a passing test.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
             false
         }
     }

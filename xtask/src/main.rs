@@ -1,0 +1,279 @@
+//! Project tasks, run as `cargo xtask <task>`.
+//!
+//! `cargo xtask test` is the whole test suite, as CI runs it: it installs what the tests need
+//! (Debian packages, the musl target), builds the static release binary once, checks its size
+//! and linkage, runs fmt and clippy, and runs every test with the root integration tests
+//! required (not skipped) when running as root.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The stripped static binary must stay smaller than every static init Debian ships
+/// (catatonit 699,160 bytes; tini-static 708,080; gosu 2,225,848).
+const SIZE_BUDGET: u64 = 690_000;
+const MUSL: &str = "x86_64-unknown-linux-musl";
+/// Debian packages the tests use: the gosu oracle, busybox for the sandboxes' userland,
+/// util-linux's unshare and setpriv, and setcap.
+const PACKAGES: &[(&str, &str)] = &[
+    ("gosu", "/usr/sbin/gosu"),
+    ("busybox-static", "/bin/busybox"),
+    ("util-linux", "/usr/bin/unshare"),
+    ("libcap2-bin", "/usr/sbin/setcap"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("build-static") => build_static().map(|path| println!("{}", path.display())),
+        _ => Err("usage: cargo xtask test | cargo xtask build-static".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the project")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(project_root());
+    command
+}
+
+fn run(mut command: Command) -> Result<(), String> {
+    eprintln!("xtask: running {command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed: {status}"))
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout == b"0\n")
+}
+
+/// Installs the Debian packages the tests need, where missing (root only).
+fn install_packages() -> Result<(), String> {
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .filter(|(_, path)| !Path::new(path).exists())
+        .map(|(name, _)| *name)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !is_root() {
+        eprintln!("xtask: not root, cannot install {missing:?}; the root tests will be skipped");
+        return Ok(());
+    }
+    run({
+        let mut c = Command::new("apt-get");
+        c.args(["update", "-qq"]);
+        c
+    })?;
+    run({
+        let mut c = Command::new("apt-get");
+        c.args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    })
+}
+
+/// Builds the static musl release binary; `Err` when the musl target cannot be had.
+fn build_static() -> Result<PathBuf, String> {
+    run({
+        let mut c = Command::new("rustup");
+        c.args(["target", "add", MUSL]);
+        c
+    })?;
+    run({
+        let mut c = cargo();
+        c.args([
+            "build",
+            "--release",
+            "--package",
+            "sudrop",
+            "--target",
+            MUSL,
+        ]);
+        c
+    })?;
+    Ok(project_root()
+        .join("target")
+        .join(MUSL)
+        .join("release/sudrop"))
+}
+
+/// Whether an ELF64 little-endian file asks for a program interpreter (a dynamic loader).
+fn has_interpreter(elf: &[u8]) -> Result<bool, String> {
+    const PT_INTERP: u32 = 3;
+    let read = |at: usize, len: usize| {
+        elf.get(at..at + len)
+            .ok_or("truncated ELF file".to_string())
+    };
+    if read(0, 4)? != b"\x7fELF" || read(4, 2)? != [2, 1] {
+        return Err("not a 64-bit little-endian ELF file".into());
+    }
+    let table = u64::from_le_bytes(read(0x20, 8)?.try_into().expect("8 bytes")) as usize;
+    let entry_size = usize::from(u16::from_le_bytes(
+        read(0x36, 2)?.try_into().expect("2 bytes"),
+    ));
+    let entries = usize::from(u16::from_le_bytes(
+        read(0x38, 2)?.try_into().expect("2 bytes"),
+    ));
+    for index in 0..entries {
+        let kind = u32::from_le_bytes(
+            read(table + index * entry_size, 4)?
+                .try_into()
+                .expect("4 bytes"),
+        );
+        if kind == PT_INTERP {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Checks the release binary: static (no ELF interpreter) and within the size budget.
+fn check_release_binary(path: &Path) -> Result<(), String> {
+    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let size = bytes.len() as u64;
+    if has_interpreter(&bytes).map_err(|e| format!("{}: {e}", path.display()))? {
+        return Err(format!(
+            "{} has an ELF interpreter: not static",
+            path.display()
+        ));
+    }
+    if size > SIZE_BUDGET {
+        return Err(format!(
+            "{} is {size} bytes, over the {SIZE_BUDGET}-byte budget",
+            path.display()
+        ));
+    }
+    eprintln!(
+        "xtask: {} is static, {size} bytes (budget {SIZE_BUDGET})",
+        path.display()
+    );
+    Ok(())
+}
+
+fn test() -> Result<(), String> {
+    install_packages()?;
+    let static_binary = match build_static() {
+        Ok(path) => {
+            check_release_binary(&path)?;
+            Some(path)
+        }
+        Err(error) => {
+            // Releases stay static musl; the tests then use the host build instead.
+            eprintln!("xtask: no static musl build ({error}); testing the host build");
+            None
+        }
+    };
+    run({
+        let mut c = cargo();
+        c.args(["fmt", "--all", "--", "--check"]);
+        c
+    })?;
+    run({
+        let mut c = cargo();
+        c.args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        c
+    })?;
+    let mut tests = cargo();
+    tests.args(["test", "--workspace"]);
+    if let Some(path) = &static_binary {
+        tests.env("SUDROP_TEST_BIN", path);
+    }
+    if is_root() {
+        tests.env("SUDROP_REQUIRE_ROOT_TESTS", "1");
+    }
+    let totals = run_counting(tests)?;
+    // One closing line for the whole suite, whatever test binary happened to run last.
+    println!(
+        "{} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
+    if totals.passed == 0 {
+        return Err("no test ran".into());
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+/// Runs `cargo test`, passing its output through and adding up libtest's result lines.
+fn run_counting(mut command: Command) -> Result<Totals, String> {
+    use std::io::{BufRead, BufReader};
+    eprintln!("xtask: running {command:?}");
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    let mut totals = Totals::default();
+    let stdout = child.stdout.take().expect("piped stdout");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading cargo test output: {e}"))?;
+        println!("{line}");
+        if let Some(counts) = line.strip_prefix("test result: ") {
+            for part in counts.split(['.', ';']) {
+                let mut words = part.split_whitespace();
+                let (Some(number), Some(what)) = (words.next(), words.next()) else {
+                    continue;
+                };
+                let Ok(number) = number.parse::<u64>() else {
+                    continue;
+                };
+                match what {
+                    "passed" => totals.passed += number,
+                    "failed" => totals.failed += number,
+                    "ignored" => totals.ignored += number,
+                    _ => {}
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {command:?}: {e}"))?;
+    if !status.success() {
+        println!(
+            "{} passed, {} failed, {} skipped",
+            totals.passed, totals.failed, totals.ignored
+        );
+        return Err(format!("{command:?} failed: {status}"));
+    }
+    Ok(totals)
+}
