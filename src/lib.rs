@@ -26,6 +26,12 @@ use switch::{LinuxKernel, Log, Request};
 /// Runs sudrop with `argv` (program name first) and returns its exit status. Returns only when
 /// no command runs (or after `--help`); on success the process has become the command.
 pub fn main(argv: Vec<OsString>) -> u8 {
+    // A bug must not turn into a SIGABRT exit status: like every failure before the exec,
+    // it is sudrop's own failure, 125, and nothing runs.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("sudrop: internal error: {info}");
+        std::process::exit(i32::from(error::EXIT_FAILURE));
+    }));
     // Before anything else: a setuid or file-capability install would let any user pick root.
     if is_secure_execution() {
         eprintln!("sudrop: {}", Error::InsecureInstall);
