@@ -1,42 +1,176 @@
 //! A test helper run inside the integration tests' sandboxes (not shipped).
 //!
-//! `probe status`: the ids and capability lines of /proc/self/status, after `euid=N`.
-//! `probe bind PORT`: binds a TCP socket on 0.0.0.0:PORT; prints `bound` or the error.
+//! - `probe status`: `euid=N`, then the id, capability and signal lines of /proc/self/status.
+//! - `probe bind PORT`: binds TCP 0.0.0.0:PORT; prints `bound` or the error.
+//! - `probe signals N`: prints `ready`, then `got S` for each of the next N signals, and exits.
+//! - `probe slow-exit MS`: prints `ready`; on SIGTERM works MS milliseconds, prints `finished`.
+//! - `probe daemon MODE [MS]`: starts a daemon in a new session and returns once it is ready
+//!   (it prints `daemon PID`). MODE `slow-exit MS` as above; `ignore-term` ignores SIGTERM;
+//!   `report-parent` prints `adopted-by PPID` once its parent has exited, then waits.
 
+use std::io::Write;
 use std::net::TcpListener;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Blocks `signals` (every signal when empty) and returns a signalfd for them.
+fn signal_fd(signals: &[i32]) -> OwnedFd {
+    // SAFETY: plain libc calls on a local sigset; the fd returned is new and owned here.
+    unsafe {
+        let mut set = std::mem::zeroed::<libc::sigset_t>();
+        if signals.is_empty() {
+            libc::sigfillset(&mut set);
+        } else {
+            libc::sigemptyset(&mut set);
+            for &s in signals {
+                libc::sigaddset(&mut set, s);
+            }
+        }
+        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        OwnedFd::from_raw_fd(libc::signalfd(-1, &set, libc::SFD_CLOEXEC))
+    }
+}
+
+fn read_signal(fd: &OwnedFd) -> i32 {
+    // SAFETY: reads one siginfo into a zeroed buffer of the right size.
+    unsafe {
+        let mut info = std::mem::zeroed::<libc::signalfd_siginfo>();
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        while libc::read(
+            fd.as_raw_fd(),
+            (&mut info as *mut libc::signalfd_siginfo).cast(),
+            size,
+        ) != size as isize
+        {}
+        info.ssi_signo as i32
+    }
+}
+
+fn slow_exit(millis: u64) {
+    let fd = signal_fd(&[libc::SIGTERM]);
+    say("ready");
+    read_signal(&fd);
+    // The "work" a real application does to shut down, e.g. saving its data.
+    std::thread::sleep(Duration::from_millis(millis));
+    say("finished");
+}
+
+fn daemon(mode: &str, millis: u64) -> ExitCode {
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into the array.
+    unsafe { libc::pipe(fds.as_mut_ptr()) };
+    // SAFETY: the probe is single-threaded here.
+    let pid = unsafe { libc::fork() };
+    if pid > 0 {
+        // Return once the daemon says it is ready.
+        let mut byte = [0u8];
+        // SAFETY: reads one byte into a local buffer.
+        unsafe { libc::read(fds[0], byte.as_mut_ptr().cast(), 1) };
+        return ExitCode::SUCCESS;
+    }
+    // SAFETY: setsid, getpid, getppid and write have no memory hazards here.
+    let parent = unsafe {
+        libc::setsid();
+        libc::getppid()
+    };
+    // Holds SIGTERM until the adoption is reported, so a quick drain cannot pre-empt it.
+    let held_term = (mode == "report-parent").then(|| signal_fd(&[libc::SIGTERM]));
+    let term = if mode == "ignore-term" {
+        // SAFETY: installs SIG_IGN.
+        unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
+        None
+    } else if mode == "slow-exit" {
+        Some(signal_fd(&[libc::SIGTERM]))
+    } else {
+        None
+    };
+    say(&format!("daemon {}", std::process::id()));
+    // SAFETY: writes one byte from a local buffer.
+    unsafe { libc::write(fds[1], b"r".as_ptr().cast(), 1) };
+    match (mode, term) {
+        ("slow-exit", Some(fd)) => {
+            read_signal(&fd);
+            std::thread::sleep(Duration::from_millis(millis));
+            say("finished");
+        }
+        ("report-parent", _) => {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            // SAFETY: getppid has no preconditions.
+            while unsafe { libc::getppid() } == parent && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // SAFETY: as above.
+            say(&format!("adopted-by {}", unsafe { libc::getppid() }));
+            drop(held_term);
+            // SAFETY: unblocks SIGTERM on a local set; a pending one then ends the daemon.
+            unsafe {
+                let mut set = std::mem::zeroed::<libc::sigset_t>();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, libc::SIGTERM);
+                libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            }
+            loop {
+                // SAFETY: pause waits for a signal; SIGTERM's default action ends the daemon.
+                unsafe { libc::pause() };
+            }
+        }
+        _ => loop {
+            // SAFETY: as above.
+            unsafe { libc::pause() };
+        },
+    }
+    ExitCode::SUCCESS
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["status"] => {
-            println!("euid={}", nix::unistd::geteuid());
+    let number = |i: usize| args.get(i).and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
+    match args.first().map(String::as_str) {
+        Some("status") => {
+            say(&format!("euid={}", nix::unistd::geteuid()));
             let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
             for line in status.lines() {
-                let wanted = ["Uid:", "Gid:", "Groups:", "Cap", "NoNewPrivs:"];
+                let wanted = ["Uid:", "Gid:", "Groups:", "Cap", "NoNewPrivs:", "Sig"];
                 if wanted.iter().any(|prefix| line.starts_with(prefix)) {
-                    println!("{line}");
+                    say(line);
                 }
             }
             ExitCode::SUCCESS
         }
-        ["bind", port] => match TcpListener::bind(format!("0.0.0.0:{port}")) {
+        Some("bind") => match TcpListener::bind(format!("0.0.0.0:{}", number(1))) {
             Ok(_) => {
-                println!("bound");
+                say("bound");
                 ExitCode::SUCCESS
             }
             Err(error) => {
-                println!("bind: {error}");
+                say(&format!("bind: {error}"));
                 ExitCode::FAILURE
             }
         },
+        Some("signals") => {
+            let fd = signal_fd(&[]);
+            say("ready");
+            for _ in 0..number(1) {
+                say(&format!("got {}", read_signal(&fd)));
+            }
+            ExitCode::SUCCESS
+        }
+        Some("slow-exit") => {
+            slow_exit(number(1));
+            ExitCode::SUCCESS
+        }
+        Some("daemon") => daemon(args.get(1).map_or("", String::as_str), number(2)),
         _ => {
-            eprintln!("usage: probe status | probe bind PORT");
+            eprintln!(
+                "usage: probe status | bind PORT | signals N | slow-exit MS | daemon MODE [MS]"
+            );
             ExitCode::from(2)
         }
     }

@@ -9,8 +9,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 /// The search path when the environment has no PATH (musl's `execvp` uses the same).
 pub const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
 
-/// The command's environment: sudrop's own, with HOME set to the target's home, and USER and
-/// LOGNAME (only where present) set to the target's name, or removed when it has none.
+/// The command's environment: sudrop's own, with HOME set to the target's home, USER and
+/// LOGNAME (only where present) set to the target's name or removed when it has none, and
+/// sudrop's own init variables (`SUDROP_INIT`, ...) removed so they do not reach a nested sudrop.
 pub fn environment(
     current: impl IntoIterator<Item = (OsString, OsString)>,
     target: &Target,
@@ -25,6 +26,9 @@ pub fn environment(
                     had_user_names.push(key);
                 }
             }
+            name if crate::cli::INIT_ENV
+                .iter()
+                .any(|(_, var)| var.as_bytes() == name) => {}
             _ => env.push((key, value)),
         }
     }
@@ -190,6 +194,19 @@ mod tests {
         assert_eq!(
             got,
             env(&[("FOO", "bar"), ("HOME", "/home/alice"), ("USER", "alice")])
+        );
+    }
+
+    #[test]
+    fn sudrops_own_variables_are_removed() {
+        let current = env(&[
+            ("SUDROP_INIT", "1"),
+            ("SUDROP_GRACE", "5"),
+            ("SUDROP_OTHER", "kept"),
+        ]);
+        assert_eq!(
+            environment(current, &target(None, "/")),
+            env(&[("SUDROP_OTHER", "kept"), ("HOME", "/")])
         );
     }
 

@@ -9,7 +9,9 @@ pub mod cli;
 pub mod error;
 pub mod exec;
 pub mod id;
+pub mod init;
 pub mod resolve;
+pub mod signals;
 pub mod spec;
 pub mod switch;
 pub mod userdb;
@@ -55,9 +57,14 @@ pub fn main(argv: Vec<OsString>) -> u8 {
             return stop.exit_code();
         }
     };
-    let error = run(&args);
-    eprintln!("sudrop: {error}");
-    error.exit_code()
+    let outcome = match &args.init {
+        None => Err(exec_mode(&args)),
+        Some(options) => init_mode(&args, options),
+    };
+    outcome.unwrap_or_else(|error| {
+        eprintln!("sudrop: {error}");
+        error.exit_code()
+    })
 }
 
 /// AT_SECURE is set by the kernel when sudrop runs setuid, setgid or with file capabilities.
@@ -67,11 +74,24 @@ fn is_secure_execution() -> bool {
     unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
 }
 
-fn run(args: &cli::Args) -> Error {
+/// Exec mode: switch, then become the command. Returns only the reason it could not.
+fn exec_mode(args: &cli::Args) -> Error {
     match switch_and_prepare(args) {
         Ok(prepared) => exec::execute(&prepared),
         Err(error) => error,
     }
+}
+
+/// Init mode: signals blocked first, then the same switch, then the init runs the command.
+fn init_mode(args: &cli::Args, options: &cli::InitOptions) -> Result<u8, Error> {
+    let (launcher, signal_fd) = init::block_signals()?;
+    let parent = nix::unistd::getppid().as_raw();
+    let prepared = switch_and_prepare(args)?;
+    let pending = init::arm(options, parent)?;
+    let log = Log {
+        verbose: args.verbose,
+    };
+    init::run(&prepared, options, &launcher, signal_fd, pending, log)
 }
 
 fn switch_and_prepare(args: &cli::Args) -> Result<exec::Prepared, Error> {

@@ -7,5 +7,6 @@ mod databases;
 mod exec_mode;
 mod gosu_differential;
 mod hostile_databases;
+mod init_mode;
 mod sandbox;
 mod signals;

@@ -61,6 +61,8 @@ fn probe_binary() -> PathBuf {
     bin.parent().expect("target dir").join("examples/probe")
 }
 
+pub const REDIS: &str = "/usr/bin/redis-server";
+
 pub fn gosu_path() -> Option<PathBuf> {
     ["/usr/sbin/gosu", "/usr/bin/gosu"]
         .iter()
@@ -75,6 +77,7 @@ fn shared_rootfs() -> &'static Path {
         let _ = fs::remove_dir_all(&root);
         for dir in [
             "bin",
+            "usr/bin",
             "usr/local/bin",
             "usr/sbin",
             "proc",
@@ -113,6 +116,9 @@ fn shared_rootfs() -> &'static Path {
         install(&root, &probe_binary(), "usr/local/bin/probe");
         if let Some(gosu) = gosu_path() {
             install(&root, &gosu, "usr/sbin/gosu");
+        }
+        if Path::new(REDIS).exists() {
+            install(&root, Path::new(REDIS), "usr/bin/redis-server");
         }
         root
     })
@@ -169,6 +175,8 @@ pub struct Launch {
     pub host_setup: Vec<Vec<String>>,
     /// A host command line that starts `unshare` (e.g. `setpriv --bounding-set=-setpcap`).
     pub wrapper: Vec<String>,
+    /// No PID namespace: the command is not PID 1 and its pid is the spawned process's.
+    pub no_pid_namespace: bool,
 }
 
 pub struct Sandbox {
@@ -221,6 +229,16 @@ impl Sandbox {
     }
 
     pub fn run_with(&self, launch: &Launch, args: &[&str]) -> Output {
+        run_bounded(self.command(launch, args))
+    }
+
+    /// Starts the command and returns at once, with its output streamed.
+    pub fn spawn_with(&self, launch: &Launch, args: &[&str]) -> Running {
+        Running::start(self.command(launch, args), !launch.no_pid_namespace)
+    }
+
+    /// The `unshare` command line that runs `args` in the sandbox.
+    pub fn command(&self, launch: &Launch, args: &[&str]) -> Command {
         for setup in &launch.host_setup {
             let status = Command::new(&setup[0])
                 .args(&setup[1..])
@@ -236,7 +254,10 @@ impl Sandbox {
             }
             None => Command::new("unshare"),
         };
-        command.args(["--mount", "--pid", "--fork", "--kill-child"]);
+        command.arg("--mount");
+        if !launch.no_pid_namespace {
+            command.args(["--pid", "--fork", "--kill-child"]);
+        }
         if !launch.no_proc {
             command.arg("--mount-proc=/proc");
         }
@@ -252,7 +273,7 @@ impl Sandbox {
         command.arg("--").args(args);
         command
             .env_clear()
-            .env("PATH", "/usr/local/bin:/bin:/usr/sbin")
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin")
             .env("HOME", "/bogus-home")
             .env("USER", "root");
         command.envs(launch.env.iter().map(|(k, v)| (k, v)));
@@ -275,7 +296,7 @@ impl Sandbox {
                 Ok(())
             });
         }
-        run_bounded(command)
+        command
     }
 }
 
@@ -327,4 +348,147 @@ pub fn status_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines()
         .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
         .map(str::trim)
+}
+
+/// A sandbox command still running, its stdout read line by line in the background.
+pub struct Running {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stderr: mpsc::Receiver<String>,
+    in_pid_namespace: bool,
+    pid: std::cell::OnceCell<i32>,
+}
+
+impl Running {
+    fn start(mut command: Command, in_pid_namespace: bool) -> Running {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn unshare");
+        let (line_sender, lines) = mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line_sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (err_sender, stderr) = mpsc::channel();
+        let mut stderr_pipe = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut text = String::new();
+            let _ = stderr_pipe.read_to_string(&mut text);
+            let _ = err_sender.send(text);
+        });
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+            stderr,
+            in_pid_namespace,
+            pid: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The host pid of the sandbox's first process: sudrop, or whatever the command line
+    /// started (PID 1 of the namespace, the child of `unshare --fork`).
+    pub fn pid(&self) -> i32 {
+        *self.pid.get_or_init(|| self.find_pid())
+    }
+
+    fn find_pid(&self) -> i32 {
+        if !self.in_pid_namespace {
+            return self.child.id() as i32;
+        }
+        let path = format!("/proc/{0}/task/{0}/children", self.child.id());
+        let deadline = std::time::Instant::now() + TIME_LIMIT;
+        loop {
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            if let Some(pid) = text.split_whitespace().next() {
+                return pid.parse().expect("pid");
+            }
+            assert!(std::time::Instant::now() < deadline, "unshare never forked");
+            std::thread::yield_now();
+        }
+    }
+
+    /// Waits for a stdout line that contains `needle`, returning it.
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        let deadline = std::time::Instant::now() + TIME_LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line with {needle:?} within {TIME_LIMIT:?}; saw {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// Sends a signal to the sandbox's first process; false once it is gone.
+    pub fn try_signal(&self, signal: i32) -> bool {
+        // SAFETY: kill has no memory arguments.
+        unsafe { libc::kill(self.pid(), signal) == 0 }
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill has no memory arguments.
+        let result = unsafe { libc::kill(self.pid(), signal) };
+        assert_eq!(result, 0, "kill({}, {signal})", self.pid());
+    }
+
+    /// Waits for the end; returns the exit code, every stdout line and stderr.
+    pub fn finish(mut self) -> (i32, Vec<String>, String) {
+        let (sender, receiver) = mpsc::channel();
+        let pid = self.child.id();
+        let mut child = self.child;
+        std::thread::spawn(move || {
+            let _ = sender.send(child.wait());
+        });
+        let status = match receiver.recv_timeout(TIME_LIMIT) {
+            Ok(status) => status.expect("wait"),
+            Err(_) => {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+                panic!(
+                    "sandbox command did not finish within {TIME_LIMIT:?}; saw {:?}",
+                    self.seen
+                );
+            }
+        };
+        // Whatever is left in the pipe; a leftover that keeps the pipe open is bounded too.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        {
+            self.seen.push(line);
+        }
+        let stderr = self
+            .stderr
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_default();
+        (status.code().unwrap_or(-1), self.seen, stderr)
+    }
 }

@@ -15,8 +15,9 @@ use std::process::{Command, ExitCode};
 const SIZE_BUDGET: u64 = 690_000;
 const MUSL: &str = "x86_64-unknown-linux-musl";
 /// Debian packages the tests use: the gosu oracle, busybox for the sandboxes' userland,
-/// util-linux's unshare and setpriv, and setcap.
+/// util-linux's unshare and setpriv, setcap, and a real redis-server for the shutdown test.
 const PACKAGES: &[(&str, &str)] = &[
+    ("redis-server", "/usr/bin/redis-server"),
     ("gosu", "/usr/sbin/gosu"),
     ("busybox-static", "/bin/busybox"),
     ("util-linux", "/usr/bin/unshare"),

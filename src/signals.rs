@@ -1,0 +1,241 @@
+//! Signal names and the values of the init options: `--rewrite`, `--remap-exit`, `--grace`.
+
+use std::time::Duration;
+
+/// Standard signal names by number (Linux x86_64/aarch64 numbering).
+const NAMES: &[(&str, i32)] = &[
+    ("HUP", libc::SIGHUP),
+    ("INT", libc::SIGINT),
+    ("QUIT", libc::SIGQUIT),
+    ("ILL", libc::SIGILL),
+    ("TRAP", libc::SIGTRAP),
+    ("ABRT", libc::SIGABRT),
+    ("IOT", libc::SIGIOT),
+    ("BUS", libc::SIGBUS),
+    ("FPE", libc::SIGFPE),
+    ("KILL", libc::SIGKILL),
+    ("USR1", libc::SIGUSR1),
+    ("SEGV", libc::SIGSEGV),
+    ("USR2", libc::SIGUSR2),
+    ("PIPE", libc::SIGPIPE),
+    ("ALRM", libc::SIGALRM),
+    ("TERM", libc::SIGTERM),
+    ("STKFLT", libc::SIGSTKFLT),
+    ("CHLD", libc::SIGCHLD),
+    ("CONT", libc::SIGCONT),
+    ("STOP", libc::SIGSTOP),
+    ("TSTP", libc::SIGTSTP),
+    ("TTIN", libc::SIGTTIN),
+    ("TTOU", libc::SIGTTOU),
+    ("URG", libc::SIGURG),
+    ("XCPU", libc::SIGXCPU),
+    ("XFSZ", libc::SIGXFSZ),
+    ("VTALRM", libc::SIGVTALRM),
+    ("PROF", libc::SIGPROF),
+    ("WINCH", libc::SIGWINCH),
+    ("IO", libc::SIGIO),
+    ("POLL", libc::SIGPOLL),
+    ("PWR", libc::SIGPWR),
+    ("SYS", libc::SIGSYS),
+];
+
+/// The real-time signals this libc leaves to applications.
+pub fn realtime_range() -> std::ops::RangeInclusive<i32> {
+    libc::SIGRTMIN()..=libc::SIGRTMAX()
+}
+
+/// The highest signal number.
+pub fn last_signal() -> i32 {
+    libc::SIGRTMAX()
+}
+
+/// `TERM`, `SIGTERM`, `term`, `15`, `RTMIN`, `RTMIN+2`, `SIGRTMAX-1`.
+pub fn parse_signal(text: &str) -> Result<i32, String> {
+    let invalid = || format!("unknown signal '{text}'");
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let number: i32 = text.parse().map_err(|_| invalid())?;
+        return if (1..=last_signal()).contains(&number) {
+            Ok(number)
+        } else {
+            Err(invalid())
+        };
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Some(&(_, number)) = NAMES.iter().find(|(known, _)| *known == name) {
+        return Ok(number);
+    }
+    let realtime = realtime_range();
+    let (base, offset) = match name.find(['+', '-']) {
+        Some(at) => (&name[..at], &name[at..]),
+        None => (name, ""),
+    };
+    let base = match base {
+        "RTMIN" => *realtime.start(),
+        "RTMAX" => *realtime.end(),
+        _ => return Err(invalid()),
+    };
+    let offset: i32 = match offset.as_bytes().first() {
+        None => 0,
+        Some(b'+') if offset.len() > 1 && offset[1..].bytes().all(|b| b.is_ascii_digit()) => {
+            offset[1..].parse().map_err(|_| invalid())?
+        }
+        Some(b'-') if offset.len() > 1 && offset[1..].bytes().all(|b| b.is_ascii_digit()) => {
+            -offset[1..].parse::<i32>().map_err(|_| invalid())?
+        }
+        _ => return Err(invalid()),
+    };
+    let number = base + offset;
+    if realtime.contains(&number) {
+        Ok(number)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// The conventional name of a signal, for messages.
+pub fn signal_name(number: i32) -> String {
+    match NAMES.iter().find(|(_, n)| *n == number) {
+        Some((name, _)) => format!("SIG{name}"),
+        None if realtime_range().contains(&number) => {
+            format!("SIGRTMIN+{}", number - libc::SIGRTMIN())
+        }
+        None => format!("signal {number}"),
+    }
+}
+
+/// `--rewrite FROM:TO`: `TO` = 0 drops the signal.
+pub fn parse_rewrite(text: &str) -> Result<(i32, Option<i32>), String> {
+    let (from, to) = text
+        .split_once(':')
+        .ok_or_else(|| format!("--rewrite '{text}': the form is FROM:TO"))?;
+    let from = parse_signal(from).map_err(|e| format!("--rewrite '{text}': {e}"))?;
+    if from == libc::SIGCHLD || from == libc::SIGKILL || from == libc::SIGSTOP {
+        return Err(format!(
+            "--rewrite '{text}': {} is never forwarded",
+            signal_name(from)
+        ));
+    }
+    let to = if to == "0" {
+        None
+    } else {
+        Some(parse_signal(to).map_err(|e| format!("--rewrite '{text}': {e}"))?)
+    };
+    Ok((from, to))
+}
+
+/// `--remap-exit FROM:TO`, both 0..=255.
+pub fn parse_remap(text: &str) -> Result<(u8, u8), String> {
+    let invalid = || format!("--remap-exit '{text}': the form is FROM:TO with codes 0 to 255");
+    let (from, to) = text.split_once(':').ok_or_else(invalid)?;
+    let code = |part: &str| {
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        part.parse::<u8>().map_err(|_| invalid())
+    };
+    Ok((code(from)?, code(to)?))
+}
+
+/// `--grace`: `10` and `0.5` are seconds; `500ms`, `10s`, `1m` carry their unit.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let invalid = || format!("invalid duration '{text}' (examples: 10, 0.5, 500ms, 10s, 1m)");
+    let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        (text, 1000.0)
+    };
+    let well_formed = !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && number.bytes().filter(|&b| b == b'.').count() <= 1
+        && number != ".";
+    if !well_formed {
+        return Err(invalid());
+    }
+    let value: f64 = number.parse().map_err(|_| invalid())?;
+    let millis = value * unit_ms;
+    // A day is far beyond any runtime's stop timeout.
+    if !(0.0..=86_400_000.0).contains(&millis) {
+        return Err(invalid());
+    }
+    Ok(Duration::from_micros((millis * 1000.0).round() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_names_numbers_and_realtime() {
+        for text in ["TERM", "SIGTERM", "term", "SigTerm", "15"] {
+            assert_eq!(parse_signal(text), Ok(libc::SIGTERM), "{text}");
+        }
+        assert_eq!(parse_signal("WINCH"), Ok(28));
+        assert_eq!(parse_signal("RTMIN"), Ok(libc::SIGRTMIN()));
+        assert_eq!(parse_signal("SIGRTMIN+2"), Ok(libc::SIGRTMIN() + 2));
+        assert_eq!(parse_signal("RTMAX-1"), Ok(libc::SIGRTMAX() - 1));
+        for text in [
+            "", "0", "65", "BOGUS", "RTMIN+99", "RTMIN+", "RTMAX+1", "+15", "-15", "SIG",
+        ] {
+            assert!(parse_signal(text).is_err(), "{text:?}");
+        }
+        assert_eq!(signal_name(15), "SIGTERM");
+    }
+
+    #[test]
+    fn rewrites_map_or_drop() {
+        assert_eq!(
+            parse_rewrite("TERM:QUIT"),
+            Ok((libc::SIGTERM, Some(libc::SIGQUIT)))
+        );
+        assert_eq!(parse_rewrite("15:0"), Ok((libc::SIGTERM, None)));
+        assert_eq!(parse_rewrite("SIGTERM:SIGWINCH"), Ok((15, Some(28))));
+        for text in [
+            "TERM",
+            "TERM:",
+            ":QUIT",
+            "CHLD:TERM",
+            "KILL:TERM",
+            "TERM:BOGUS",
+        ] {
+            assert!(parse_rewrite(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn exit_remaps_are_bytes() {
+        assert_eq!(parse_remap("143:0"), Ok((143, 0)));
+        for text in ["143", "256:0", "-1:0", "1:+0", "a:b", ":"] {
+            assert!(parse_remap(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn durations_in_every_form() {
+        let ms = |n| Ok(Duration::from_millis(n));
+        assert_eq!(parse_duration("10"), ms(10_000));
+        assert_eq!(parse_duration("0.5"), ms(500));
+        assert_eq!(parse_duration("500ms"), ms(500));
+        assert_eq!(parse_duration("10s"), ms(10_000));
+        assert_eq!(parse_duration("1m"), ms(60_000));
+        assert_eq!(parse_duration("0"), ms(0));
+        for text in [
+            "",
+            "s",
+            "ms",
+            "-1",
+            "1h",
+            "1.2.3",
+            "10 s",
+            ".",
+            "1e3",
+            "99999999999",
+        ] {
+            assert!(parse_duration(text).is_err(), "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,555 @@
+//! Init mode: an unprivileged reaper and signal forwarder that never loses a graceful shutdown.
+
+use crate::databases::{GROUP, PASSWD};
+use crate::sandbox::{Launch, REDIS, Sandbox, code, root_or_skip, status_field, stderr, stdout};
+use std::time::{Duration, Instant};
+
+fn sandbox() -> Sandbox {
+    Sandbox::new(Some(PASSWD), Some(GROUP))
+}
+
+fn not_pid_1() -> Launch {
+    Launch {
+        no_pid_namespace: true,
+        ..Launch::default()
+    }
+}
+
+#[test]
+fn the_init_and_the_command_run_as_the_target_user() {
+    if !root_or_skip("the_init_and_the_command_run_as_the_target_user") {
+        return;
+    }
+    let out = sandbox().run(&[
+        "sudrop",
+        "--init",
+        "nobody",
+        "sh",
+        "-c",
+        "cat /proc/1/status; echo ---; cat /proc/self/status; echo pid=$$",
+    ]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    let text = stdout(&out);
+    let (init, command) = text.split_once("---").expect("two status files");
+    assert_eq!(status_field(init, "Name"), Some("sudrop"), "{init}");
+    for status in [init, command] {
+        assert_eq!(
+            status_field(status, "Uid"),
+            Some("65534\t65534\t65534\t65534"),
+            "{status}"
+        );
+        assert_eq!(
+            status_field(status, "CapEff"),
+            Some("0000000000000000"),
+            "{status}"
+        );
+        assert_eq!(
+            status_field(status, "CapBnd"),
+            Some("0000000000000000"),
+            "{status}"
+        );
+    }
+    assert!(command.contains("pid=2"), "{command}");
+}
+
+#[test]
+fn exit_status_is_the_commands_or_128_plus_the_signal_and_can_be_remapped() {
+    if !root_or_skip("exit_status_is_the_commands_or_128_plus_the_signal_and_can_be_remapped") {
+        return;
+    }
+    let sandbox = sandbox();
+    let cases: &[(&[&str], i32)] = &[
+        (&["sh", "-c", "exit 0"], 0),
+        (&["sh", "-c", "exit 42"], 42),
+        (&["sh", "-c", "exit 255"], 255),
+        (&["sh", "-c", "kill -TERM $$"], 143),
+        (&["sh", "-c", "kill -KILL $$"], 137),
+        (&["sh", "-c", "kill -SEGV $$"], 139),
+        (&["no-such-command"], 127),
+        (&["/etc/passwd"], 126),
+    ];
+    for (command, expected) in cases {
+        let args: Vec<&str> = ["sudrop", "-i", "app"]
+            .iter()
+            .chain(command.iter())
+            .copied()
+            .collect();
+        let out = sandbox.run(&args);
+        assert_eq!(code(&out), *expected, "{command:?}: {out:?}");
+    }
+    let remapped = sandbox.run(&[
+        "sudrop",
+        "-i",
+        "--remap-exit",
+        "143:0",
+        "--remap-exit=42:7",
+        "app",
+        "sh",
+        "-c",
+        "kill -TERM $$",
+    ]);
+    assert_eq!(code(&remapped), 0, "{remapped:?}");
+    let remapped = sandbox.run(&[
+        "sudrop",
+        "-i",
+        "--remap-exit",
+        "143:0",
+        "--remap-exit=42:7",
+        "app",
+        "sh",
+        "-c",
+        "exit 42",
+    ]);
+    assert_eq!(code(&remapped), 7);
+}
+
+#[test]
+fn every_catchable_signal_is_forwarded_but_sigchld() {
+    if !root_or_skip("every_catchable_signal_is_forwarded_but_sigchld") {
+        return;
+    }
+    let realtime = [libc::SIGRTMIN() + 1, 40, libc::SIGRTMAX()];
+    let signals: Vec<i32> = (1..32)
+        .filter(|s| ![libc::SIGKILL, libc::SIGSTOP, libc::SIGCHLD].contains(s))
+        .chain(realtime)
+        .collect();
+    let count = signals.len().to_string();
+    let sandbox = sandbox();
+    let mut running = sandbox.spawn_with(
+        &Launch::default(),
+        &["sudrop", "--init", "app", "probe", "signals", &count],
+    );
+    running.wait_for("ready");
+    for &signal in &signals {
+        running.signal(signal);
+        running.wait_for(&format!("got {signal}"));
+    }
+    let (status, lines, err) = running.finish();
+    assert_eq!(status, 0, "{err}");
+    let got: Vec<&String> = lines.iter().filter(|l| l.starts_with("got ")).collect();
+    assert_eq!(got.len(), signals.len(), "{lines:?}");
+    assert!(!lines.contains(&format!("got {}", libc::SIGCHLD)));
+}
+
+#[test]
+fn signals_reach_the_whole_group_or_with_single_child_only_the_command() {
+    if !root_or_skip("signals_reach_the_whole_group_or_with_single_child_only_the_command") {
+        return;
+    }
+    let sandbox = sandbox();
+    // A shell that never forwards, with the application in the background.
+    let script = "probe signals 1 & wait; echo shell-survived";
+    let mut group = sandbox.spawn_with(
+        &Launch::default(),
+        &["sudrop", "-i", "app", "sh", "-c", script],
+    );
+    group.wait_for("ready");
+    group.signal(libc::SIGUSR1);
+    let (status, lines, _) = group.finish();
+    assert_eq!(status, 128 + libc::SIGUSR1, "{lines:?}");
+    assert!(
+        lines.contains(&format!("got {}", libc::SIGUSR1)),
+        "{lines:?}"
+    );
+
+    let mut single = sandbox.spawn_with(
+        &Launch::default(),
+        &["sudrop", "-i", "--single-child", "app", "sh", "-c", script],
+    );
+    single.wait_for("ready");
+    single.signal(libc::SIGUSR1);
+    let (status, lines, _) = single.finish();
+    assert_eq!(status, 128 + libc::SIGUSR1, "{lines:?}");
+    // The shell alone got USR1; the application only got the drain's SIGTERM.
+    assert!(
+        !lines.contains(&format!("got {}", libc::SIGUSR1)),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&format!("got {}", libc::SIGTERM)),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn rewrite_maps_and_drops_signals() {
+    if !root_or_skip("rewrite_maps_and_drops_signals") {
+        return;
+    }
+    let sandbox = sandbox();
+    let args = [
+        "sudrop",
+        "-i",
+        "--rewrite",
+        "USR1:USR2",
+        "--rewrite",
+        "SIGHUP:0",
+        "app",
+        "probe",
+        "signals",
+        "2",
+    ];
+    let mut running = sandbox.spawn_with(&Launch::default(), &args);
+    running.wait_for("ready");
+    running.signal(libc::SIGUSR1);
+    running.wait_for(&format!("got {}", libc::SIGUSR2));
+    running.signal(libc::SIGHUP);
+    running.signal(libc::SIGTERM);
+    let (status, lines, _) = running.finish();
+    assert_eq!(status, 0);
+    let got: Vec<&String> = lines.iter().filter(|l| l.starts_with("got ")).collect();
+    assert_eq!(
+        got,
+        [
+            &format!("got {}", libc::SIGUSR2),
+            &format!("got {}", libc::SIGTERM)
+        ],
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn the_command_starts_with_the_launchers_exact_signal_state() {
+    if !root_or_skip("the_command_starts_with_the_launchers_exact_signal_state") {
+        return;
+    }
+    use nix::sys::signal::Signal;
+    let sandbox = sandbox();
+    let launch = Launch {
+        ignore: vec![Signal::SIGINT, Signal::SIGPIPE, Signal::SIGTTOU],
+        block: vec![Signal::SIGUSR1, Signal::SIGTERM],
+        ..Launch::default()
+    };
+    let control = stdout(&sandbox.run_with(&launch, &["cat", "/proc/self/status"]));
+    let child = stdout(&sandbox.run_with(
+        &launch,
+        &["sudrop", "-i", "app", "cat", "/proc/self/status"],
+    ));
+    for key in ["SigIgn", "SigBlk"] {
+        assert_eq!(
+            status_field(&child, key),
+            status_field(&control, key),
+            "{key}: {child}"
+        );
+    }
+    assert_ne!(status_field(&control, "SigBlk"), Some("0000000000000000"));
+}
+
+#[test]
+fn hundreds_of_orphans_are_reaped() {
+    if !root_or_skip("hundreds_of_orphans_are_reaped") {
+        return;
+    }
+    // 500 orphans, each re-parented to PID 1 when its subshell exits. There is no event for
+    // "the init has reaped them", so the command looks for zombies a bounded number of times.
+    let script = "i=0; while [ $i -lt 500 ]; do (true &); i=$((i+1)); done; echo spawned=$i; \
+                  for n in $(seq 200); do z=$(cat /proc/[0-9]*/stat 2>/dev/null | grep -c ') Z '); \
+                  [ \"$z\" = 0 ] && break; sleep 0.05; done; echo zombies=$z";
+    let sandbox = sandbox();
+    let out = sandbox.run(&["sudrop", "-i", "app", "sh", "-c", script]);
+    assert_eq!(stdout(&out), "spawned=500\nzombies=0\n", "{out:?}");
+}
+
+#[test]
+fn a_grandchild_finishes_its_shutdown_before_sudrop_exits() {
+    if !root_or_skip("a_grandchild_finishes_its_shutdown_before_sudrop_exits") {
+        return;
+    }
+    // `docker stop`: SIGTERM to PID 1, whose command is a shell that did not `exec`.
+    let sandbox = sandbox();
+    let mut running = sandbox.spawn_with(
+        &Launch::default(),
+        &[
+            "sudrop",
+            "-i",
+            "app",
+            "sh",
+            "-c",
+            "probe slow-exit 500 & wait",
+        ],
+    );
+    running.wait_for("ready");
+    running.signal(libc::SIGTERM);
+    // A second SIGTERM during the drain does not cut it short.
+    running.signal(libc::SIGTERM);
+    let (status, lines, err) = running.finish();
+    assert_eq!(status, 143, "{err}");
+    assert!(
+        lines.iter().any(|l| l == "finished"),
+        "the grandchild was killed: {lines:?}"
+    );
+}
+
+#[test]
+fn leftovers_get_sigterm_when_the_command_exits() {
+    if !root_or_skip("leftovers_get_sigterm_when_the_command_exits") {
+        return;
+    }
+    // A daemon in its own session, adopted by sudrop when its parent exits.
+    let sandbox = sandbox();
+    let out = sandbox.run(&[
+        "sudrop",
+        "-i",
+        "-v",
+        "app",
+        "sh",
+        "-c",
+        "probe daemon slow-exit 500; exit 7",
+    ]);
+    assert_eq!(code(&out), 7, "{out:?}");
+    assert!(stdout(&out).lines().any(|l| l == "finished"), "{out:?}");
+    assert!(
+        stderr(&out).contains("SIGTERM to leftover"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_leftover_ignoring_sigterm_is_killed_after_the_grace_period() {
+    if !root_or_skip("a_leftover_ignoring_sigterm_is_killed_after_the_grace_period") {
+        return;
+    }
+    let sandbox = sandbox();
+    let out = sandbox.run(&[
+        "sudrop",
+        "-i",
+        "-v",
+        "--grace",
+        "300ms",
+        "app",
+        "sh",
+        "-c",
+        "probe daemon ignore-term; exit 3",
+    ]);
+    assert_eq!(code(&out), 3, "{out:?}");
+    assert!(
+        stderr(&out).contains("grace period over"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn process_exists(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn not_pid_1_orphans_come_to_sudrop_and_nothing_outlives_it() {
+    if !root_or_skip("not_pid_1_orphans_come_to_sudrop_and_nothing_outlives_it") {
+        return;
+    }
+    let sandbox = sandbox();
+    let mut running = sandbox.spawn_with(
+        &not_pid_1(),
+        &[
+            "sudrop",
+            "-i",
+            "app",
+            "sh",
+            "-c",
+            "probe daemon report-parent",
+        ],
+    );
+    let sudrop = running.pid();
+    let daemon: i32 = running
+        .wait_for("daemon ")
+        .trim_start_matches("daemon ")
+        .parse()
+        .expect("pid");
+    assert_eq!(
+        running.wait_for("adopted-by"),
+        format!("adopted-by {sudrop}")
+    );
+    // The shell has exited; sudrop drains the daemon.
+    let (status, _, err) = running.finish();
+    assert_eq!(status, 0, "{err}");
+    let outlived = process_exists(daemon);
+    if outlived {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(daemon),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    assert!(!outlived, "the daemon outlived sudrop");
+
+    // Even one that ignores SIGTERM.
+    let mut running = sandbox.spawn_with(
+        &not_pid_1(),
+        &[
+            "sudrop",
+            "-i",
+            "--grace",
+            "0.2",
+            "app",
+            "sh",
+            "-c",
+            "probe daemon ignore-term",
+        ],
+    );
+    let daemon: i32 = running
+        .wait_for("daemon ")
+        .trim_start_matches("daemon ")
+        .parse()
+        .expect("pid");
+    let (status, _, err) = running.finish();
+    assert_eq!(status, 0, "{err}");
+    let outlived = process_exists(daemon);
+    if outlived {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(daemon),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    assert!(!outlived, "the daemon that ignores SIGTERM outlived sudrop");
+}
+
+#[test]
+fn pdeathsig_is_forwarded_when_the_parent_dies() {
+    if !root_or_skip("pdeathsig_is_forwarded_when_the_parent_dies") {
+        return;
+    }
+    let sandbox = sandbox();
+    let mut running = sandbox.spawn_with(
+        &not_pid_1(),
+        &[
+            "sh",
+            "-c",
+            "sudrop -i --pdeathsig USR1 app probe signals 1; true",
+        ],
+    );
+    running.wait_for("ready");
+    running.signal(libc::SIGKILL);
+    let (_, lines, _) = running.finish();
+    assert!(
+        lines.contains(&format!("got {}", libc::SIGUSR1)),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn init_options_come_from_the_environment_and_do_not_reach_the_command() {
+    if !root_or_skip("init_options_come_from_the_environment_and_do_not_reach_the_command") {
+        return;
+    }
+    let launch = Launch {
+        env: vec![
+            ("SUDROP_INIT".into(), "1".into()),
+            ("SUDROP_REMAP_EXIT".into(), "9:0".into()),
+        ],
+        ..Launch::default()
+    };
+    let out = sandbox().run_with(
+        &launch,
+        &[
+            "sudrop",
+            "app",
+            "sh",
+            "-c",
+            "echo pid=$$; env | grep -c SUDROP_; exit 9",
+        ],
+    );
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "pid=2\n0\n"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_signal_storm_while_orphans_die_changes_nothing() {
+    if !root_or_skip("a_signal_storm_while_orphans_die_changes_nothing") {
+        return;
+    }
+    let sandbox = sandbox();
+    let script = "trap '' USR1 USR2 HUP; echo ready; i=0; while [ $i -lt 2000 ]; do (true &); i=$((i+1)); done; exit 5";
+    let mut running = sandbox.spawn_with(
+        &Launch::default(),
+        &["sudrop", "-i", "app", "sh", "-c", script],
+    );
+    running.wait_for("ready");
+    let storm = [libc::SIGUSR1, libc::SIGUSR2, libc::SIGHUP, libc::SIGWINCH];
+    let mut sent = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sent < 20_000
+        && Instant::now() < deadline
+        && running.try_signal(storm[sent % storm.len()])
+    {
+        sent += 1;
+    }
+    let (status, _, err) = running.finish();
+    assert_eq!(status, 5, "after {sent} signals: {err}");
+    assert!(
+        sent >= 1000,
+        "only {sent} signals went out before the command ended"
+    );
+}
+
+#[test]
+fn redis_saves_its_data_when_an_entrypoint_without_exec_is_stopped() {
+    if !root_or_skip("redis_saves_its_data_when_an_entrypoint_without_exec_is_stopped") {
+        return;
+    }
+    if !std::path::Path::new(REDIS).exists() {
+        assert!(
+            std::env::var_os("SUDROP_REQUIRE_ROOT_TESTS").is_none(),
+            "redis-server is not installed"
+        );
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED redis test: redis-server is not installed"
+        );
+        return;
+    }
+    let passwd = format!("{PASSWD}redis:x:999:999::/data:/bin/sh\n");
+    let group = format!("{GROUP}redis:x:999:\n");
+    let sandbox = Sandbox::new(Some(&passwd), Some(&group));
+    sandbox.write(
+        "/entrypoint.sh",
+        "#!/bin/sh\necho entrypoint: starting redis\n\
+         redis-server --port 0 --unixsocket /data/redis.sock --dir /data --save '3600 1' --logfile ''\n\
+         echo entrypoint: redis ended with $?\n",
+        0o755,
+    );
+    std::fs::create_dir_all(sandbox.path("/data")).expect("mkdir");
+    nix::unistd::chown(
+        &sandbox.path("/data"),
+        Some(nix::unistd::Uid::from_raw(999)),
+        Some(nix::unistd::Gid::from_raw(999)),
+    )
+    .expect("chown");
+
+    let mut running = sandbox.spawn_with(
+        &Launch::default(),
+        &["sudrop", "--init", "redis", "/entrypoint.sh"],
+    );
+    running.wait_for("ready to accept connections");
+    // Data in it, written through the socket as any client would.
+    let mut client = std::os::unix::net::UnixStream::connect(sandbox.path("/data/redis.sock"))
+        .expect("connect to redis");
+    use std::io::{Read, Write};
+    client
+        .write_all(b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n")
+        .expect("SET");
+    let mut reply = [0u8; 5];
+    client.read_exact(&mut reply).expect("reply");
+    assert_eq!(&reply, b"+OK\r\n");
+
+    running.signal(libc::SIGTERM);
+    let (status, lines, err) = running.finish();
+    assert_eq!(status, 143, "the shell died of SIGTERM: {lines:?} {err}");
+    let log = lines.join("\n");
+    assert!(log.contains("DB saved on disk"), "{log}");
+    let rdb = std::fs::metadata(sandbox.path("/data/dump.rdb")).expect("dump.rdb exists");
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::uid(&rdb),
+        999,
+        "owned by redis"
+    );
+    let data = std::fs::read(sandbox.path("/data/dump.rdb")).expect("read rdb");
+    assert!(
+        data.windows(5).any(|w| w == b"value"),
+        "the key is in the RDB file"
+    );
+}
