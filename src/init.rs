@@ -179,6 +179,8 @@ struct Init<'a> {
     group_terminated: bool,
     /// Whether `waitpid` said there are no children left.
     no_children: bool,
+    /// The terminal handed to the command, to hand back after a job-control stop.
+    terminal: Option<libc::c_int>,
 }
 
 impl Init<'_> {
@@ -222,7 +224,8 @@ impl Init<'_> {
         loop {
             let mut wait_status = 0;
             // SAFETY: waitpid writes the status into a valid integer.
-            let pid = unsafe { libc::waitpid(-1, &mut wait_status, libc::WNOHANG) };
+            let pid =
+                unsafe { libc::waitpid(-1, &mut wait_status, libc::WNOHANG | libc::WUNTRACED) };
             match pid {
                 0 => return,
                 -1 => {
@@ -233,6 +236,7 @@ impl Init<'_> {
                     }
                     return;
                 }
+                pid if pid == self.child && libc::WIFSTOPPED(wait_status) => self.follow_stop(),
                 pid if pid == self.child => {
                     if let Some(status) = exit_status(wait_status) {
                         self.log.say(format_args!(
@@ -244,6 +248,28 @@ impl Init<'_> {
                 pid => self.log.say(format_args!("init: reaped pid {pid}")),
             }
         }
+    }
+
+    /// The command was stopped (Ctrl-Z, SIGTSTP/TTIN/TTOU): outside a container, where a shell
+    /// launched sudrop, sudrop stops too so that the shell sees its job stopped and gets its
+    /// terminal back. The shell's SIGCONT then resumes sudrop, which hands the terminal back to
+    /// the command and forwards the SIGCONT (read from the signalfd) to it. As PID 1 nobody
+    /// waits for sudrop, and the kernel would not stop it anyway.
+    fn follow_stop(&mut self) {
+        self.log.say(format_args!("init: the command was stopped"));
+        if self.is_pid_1 {
+            return;
+        }
+        // SAFETY: kill and tcsetpgrp have no memory arguments. SIGSTOP cannot be blocked, so
+        // this returns once sudrop has been continued; SIGTTOU is blocked, so tcsetpgrp cannot
+        // stop it.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGSTOP);
+            if let Some(fd) = self.terminal {
+                libc::tcsetpgrp(fd, self.child);
+            }
+        }
+        self.log.say(format_args!("init: continued"));
     }
 
     fn rewrite(&self, signal: i32) -> Option<i32> {
@@ -479,6 +505,7 @@ pub fn run(
         status: None,
         group_terminated: false,
         no_children: false,
+        terminal: take_terminal,
     };
     init.supervise(pending);
     init.drain();

@@ -10,3 +10,4 @@ mod hostile_databases;
 mod init_mode;
 mod sandbox;
 mod signals;
+mod terminal;

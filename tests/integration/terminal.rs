@@ -1,0 +1,226 @@
+//! Init mode at a terminal: the command is the foreground job, Ctrl-C ends it, job control
+//! stops and continues it. Uses a real pseudo-terminal.
+
+use crate::databases::{GROUP, PASSWD};
+use crate::sandbox::{Launch, Sandbox, root_or_skip};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// The state letter of a process (`R`, `S`, `T`, ...).
+fn state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// Waits, within a bound, for a process to reach a state; the kernel gives no event for it.
+fn wait_for_state(pid: i32, wanted: char) {
+    let deadline = Instant::now() + LIMIT;
+    while state(pid) != Some(wanted) {
+        assert!(
+            Instant::now() < deadline,
+            "pid {pid} never reached state {wanted} (is {:?})",
+            state(pid)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn first_child(pid: i32) -> i32 {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let text =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        if let Some(child) = text.split_whitespace().next() {
+            return child.parse().expect("pid");
+        }
+        assert!(Instant::now() < deadline, "pid {pid} has no child");
+        std::thread::yield_now();
+    }
+}
+
+fn kill(pid: i32, signal: i32) {
+    // SAFETY: kill has no memory arguments.
+    assert_eq!(
+        unsafe { libc::kill(pid, signal) },
+        0,
+        "kill({pid}, {signal})"
+    );
+}
+
+#[test]
+fn job_control_signals_stop_and_continue_the_command_not_the_init() {
+    if !root_or_skip("job_control_signals_stop_and_continue_the_command_not_the_init") {
+        return;
+    }
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    for stop in [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU] {
+        let mut running = sandbox.spawn_with(
+            &Launch::default(),
+            &[
+                "sudrop",
+                "-i",
+                "app",
+                "sh",
+                "-c",
+                "echo ready; exec sleep 30",
+            ],
+        );
+        running.wait_for("ready");
+        let init = running.pid();
+        let command = first_child(init);
+        wait_for_state(command, 'S');
+        kill(init, stop);
+        wait_for_state(command, 'T');
+        assert_eq!(state(init), Some('S'), "the init itself must not stop");
+        kill(init, libc::SIGCONT);
+        wait_for_state(command, 'S');
+        kill(init, libc::SIGTERM);
+        let (status, _, err) = running.finish();
+        assert_eq!(status, 143, "{err}");
+    }
+}
+
+#[test]
+fn not_pid_1_sudrop_stops_with_its_command_and_resumes_it() {
+    if !root_or_skip("not_pid_1_sudrop_stops_with_its_command_and_resumes_it") {
+        return;
+    }
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    let launch = Launch {
+        no_pid_namespace: true,
+        ..Launch::default()
+    };
+    let mut running = sandbox.spawn_with(
+        &launch,
+        &[
+            "sudrop",
+            "-i",
+            "app",
+            "sh",
+            "-c",
+            "echo ready; exec sleep 30",
+        ],
+    );
+    running.wait_for("ready");
+    let init = running.pid();
+    let command = first_child(init);
+    // As Ctrl-Z would: SIGTSTP to the command. sudrop follows it, so a shell would see its
+    // job stopped.
+    kill(command, libc::SIGTSTP);
+    wait_for_state(command, 'T');
+    wait_for_state(init, 'T');
+    // As `fg` would: SIGCONT to sudrop, which resumes the command.
+    kill(init, libc::SIGCONT);
+    wait_for_state(init, 'S');
+    wait_for_state(command, 'S');
+    kill(init, libc::SIGTERM);
+    let (status, _, err) = running.finish();
+    assert_eq!(status, 143, "{err}");
+}
+
+#[test]
+fn under_a_terminal_the_command_is_the_foreground_job_and_ctrl_c_ends_it() {
+    if !root_or_skip("under_a_terminal_the_command_is_the_foreground_job_and_ctrl_c_ends_it") {
+        return;
+    }
+    let (mut master, slave) = {
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two new descriptors; the name and settings may be null.
+        let result = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(result, 0, "openpty");
+        // SAFETY: both descriptors are new and owned here.
+        unsafe {
+            (
+                std::fs::File::from_raw_fd(master),
+                OwnedFd::from_raw_fd(slave),
+            )
+        }
+    };
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    let script = "set -- $(cat /proc/$$/stat); echo \"pgrp=$5 tpgid=$8 ready\"; sleep 30";
+    let mut command = sandbox.command(
+        &Launch::default(),
+        &["sudrop", "-i", "app", "sh", "-c", script],
+    );
+    let slave_fd = slave.as_raw_fd();
+    command
+        .stdin(Stdio::from(slave.try_clone().expect("dup")))
+        .stdout(Stdio::from(slave.try_clone().expect("dup")))
+        .stderr(Stdio::from(slave.try_clone().expect("dup")));
+    // SAFETY: setsid and ioctl are async-signal-safe; they make the terminal the controlling
+    // terminal of the new session, as a terminal emulator or `docker run -it` does.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(move || {
+            if libc::setsid() < 0 || libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("spawn");
+    drop(slave);
+
+    let (sender, receiver) = mpsc::channel();
+    let mut reader = master.try_clone().expect("dup master");
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 1024];
+        while let Ok(n) = reader.read(&mut buffer) {
+            if n == 0
+                || sender
+                    .send(String::from_utf8_lossy(&buffer[..n]).into_owned())
+                    .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut screen = String::new();
+    let deadline = Instant::now() + LIMIT;
+    while !screen.contains("ready") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        screen.push_str(
+            &receiver
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no ready line: {screen:?}")),
+        );
+    }
+    let line = screen.lines().find(|l| l.contains("ready")).expect("line");
+    let field = |name: &str| -> i32 {
+        let value = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(name))
+            .expect(name);
+        value.parse().expect("number")
+    };
+    let (pgrp, tpgid) = (field("pgrp="), field("tpgid="));
+    assert_eq!(
+        pgrp, tpgid,
+        "the command's group is the terminal's foreground group: {line}"
+    );
+    assert_ne!(pgrp, 1, "the command has its own group, not the init's");
+
+    master.write_all(b"\x03").expect("Ctrl-C");
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait());
+    });
+    let status = receiver
+        .recv_timeout(LIMIT)
+        .expect("sudrop did not exit after Ctrl-C")
+        .expect("wait");
+    assert_eq!(status.code(), Some(130), "{screen}");
+}
