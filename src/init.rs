@@ -24,7 +24,6 @@ use crate::exec::{self, Prepared};
 use crate::signals::{last_signal, signal_name};
 use crate::switch::Log;
 use nix::errno::Errno;
-use std::collections::HashMap;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -123,7 +122,7 @@ fn parse_stat(text: &str) -> Option<ProcStat> {
 
 /// Every descendant of `root` with its process group, from /proc; `None` without /proc.
 fn descendants(root: i32) -> Option<Vec<(i32, i32)>> {
-    let mut children: HashMap<i32, Vec<(i32, i32)>> = HashMap::new();
+    let mut processes: Vec<ProcStat> = Vec::new();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let name = entry.file_name();
         let Some(pid) = name
@@ -138,19 +137,16 @@ fn descendants(root: i32) -> Option<Vec<(i32, i32)>> {
             .as_deref()
             .and_then(parse_stat)
         {
-            children
-                .entry(stat.ppid)
-                .or_default()
-                .push((stat.pid, stat.pgrp));
+            processes.push(stat);
         }
     }
     let mut found = Vec::new();
     let mut queue = vec![root];
     while let Some(parent) = queue.pop() {
-        for &(pid, pgrp) in children.get(&parent).map(Vec::as_slice).unwrap_or_default() {
-            if pid != root && !found.iter().any(|&(p, _)| p == pid) {
-                found.push((pid, pgrp));
-                queue.push(pid);
+        for process in processes.iter().filter(|p| p.ppid == parent) {
+            if process.pid != root && !found.iter().any(|&(pid, _)| pid == process.pid) {
+                found.push((process.pid, process.pgrp));
+                queue.push(process.pid);
             }
         }
     }
@@ -390,8 +386,8 @@ impl Init<'_> {
             return;
         }
         self.log.say(format_args!(
-            "init: the command left processes behind; SIGTERM and {:?} of grace",
-            self.options.grace
+            "init: the command left processes behind; SIGTERM and {} ms of grace",
+            self.options.grace.as_millis()
         ));
         self.signal_leftovers(libc::SIGTERM, true);
         if self.wait_for_leftovers(self.options.grace) {

@@ -137,32 +137,43 @@ pub fn parse_remap(text: &str) -> Result<(u8, u8), String> {
     Ok((code(from)?, code(to)?))
 }
 
-/// `--grace`: `10` and `0.5` are seconds; `500ms`, `10s`, `1m` carry their unit.
+/// `--grace`: `10` and `0.5` are seconds; `500ms`, `10s`, `1m` carry their unit. Read with
+/// integers only (float parsing would cost the static binary tens of KB), to the microsecond.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let invalid = || format!("invalid duration '{text}' (examples: 10, 0.5, 500ms, 10s, 1m)");
-    let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 1.0)
+    let (number, unit_micros) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1_000u64)
     } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1000.0)
+        (n, 1_000_000)
     } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60_000.0)
+        (n, 60_000_000)
     } else {
-        (text, 1000.0)
+        (text, 1_000_000)
     };
-    let well_formed = !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && number.bytes().filter(|&b| b == b'.').count() <= 1
-        && number != ".";
-    if !well_formed {
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty())
+        || !digits(whole)
+        || !digits(fraction)
+        || whole.len() > 12
+    {
         return Err(invalid());
     }
-    let value: f64 = number.parse().map_err(|_| invalid())?;
-    let millis = value * unit_ms;
+    let mut micros = if whole.is_empty() {
+        0
+    } else {
+        whole.parse::<u64>().map_err(|_| invalid())? * unit_micros
+    };
+    let mut scale = unit_micros;
+    for digit in fraction.bytes() {
+        scale /= 10;
+        micros += u64::from(digit - b'0') * scale;
+    }
     // A day is far beyond any runtime's stop timeout.
-    if !(0.0..=86_400_000.0).contains(&millis) {
+    if micros > 86_400_000_000 {
         return Err(invalid());
     }
-    Ok(Duration::from_micros((millis * 1000.0).round() as u64))
+    Ok(Duration::from_micros(micros))
 }
 
 #[cfg(test)]
@@ -223,6 +234,9 @@ mod tests {
         assert_eq!(parse_duration("10s"), ms(10_000));
         assert_eq!(parse_duration("1m"), ms(60_000));
         assert_eq!(parse_duration("0"), ms(0));
+        assert_eq!(parse_duration(".25"), ms(250));
+        assert_eq!(parse_duration("1.5m"), ms(90_000));
+        assert_eq!(parse_duration("2.5ms"), Ok(Duration::from_micros(2500)));
         for text in [
             "",
             "s",

@@ -45,11 +45,8 @@ fn first_child(pid: i32) -> i32 {
 
 fn kill(pid: i32, signal: i32) {
     // SAFETY: kill has no memory arguments.
-    assert_eq!(
-        unsafe { libc::kill(pid, signal) },
-        0,
-        "kill({pid}, {signal})"
-    );
+    let result = unsafe { libc::kill(pid, signal) };
+    assert_eq!(result, 0, "kill({pid}, {signal})");
 }
 
 #[test]
