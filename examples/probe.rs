@@ -7,6 +7,9 @@
 //! - `probe daemon MODE [MS]`: starts a daemon in a new session and returns once it is ready
 //!   (it prints `daemon PID`). MODE `slow-exit MS` as above; `ignore-term` ignores SIGTERM;
 //!   `report-parent` prints `adopted-by PPID` once its parent has exited, then waits.
+//! - `probe signal-times N`: like `signals`, but prints `got S NANOS` (CLOCK_MONOTONIC).
+//! - `probe orphans N`: makes N orphans (their parents exit), kills them all at once, and
+//!   prints `reaped N in MICROS us` once the init has reaped every one.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -50,6 +53,72 @@ fn read_signal(fd: &OwnedFd) -> i32 {
         ) != size as isize
         {}
         info.ssi_signo as i32
+    }
+}
+
+fn monotonic_nanos() -> u128 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into a valid timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    now.tv_sec as u128 * 1_000_000_000 + now.tv_nsec as u128
+}
+
+/// Makes `count` orphans in one process group, kills the group, and times the reaping.
+fn orphans(count: usize) {
+    let mut pids = Vec::with_capacity(count);
+    let mut group = 0;
+    for _ in 0..count {
+        let mut fds = [0; 2];
+        // SAFETY: pipe writes two new descriptors into the array.
+        unsafe { libc::pipe(fds.as_mut_ptr()) };
+        // SAFETY: single-threaded; the child forks the orphan-to-be and exits at once.
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            // SAFETY: as above. The grandchild joins the group *before* it reports its pid,
+            // so the group exists before the next grandchild asks to join it.
+            unsafe {
+                if libc::fork() == 0 {
+                    libc::setpgid(0, group);
+                    let pid = libc::getpid();
+                    libc::write(fds[1], (&pid as *const i32).cast(), 4);
+                    loop {
+                        libc::pause();
+                    }
+                }
+                libc::_exit(0);
+            }
+        }
+        let mut pid = 0i32;
+        // SAFETY: reaps the child, reads the grandchild's pid, closes the pipe.
+        unsafe {
+            libc::waitpid(child, std::ptr::null_mut(), 0);
+            libc::read(fds[0], (&mut pid as *mut i32).cast(), 4);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        if group == 0 {
+            group = pid;
+        }
+        pids.push(pid);
+    }
+    let start = monotonic_nanos();
+    // SAFETY: kills the orphans' group, which holds only the orphans.
+    unsafe { libc::kill(-group, libc::SIGKILL) };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !pids.is_empty() && Instant::now() < deadline {
+        pids.retain(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        std::thread::yield_now();
+    }
+    if pids.is_empty() {
+        say(&format!(
+            "reaped {count} in {} us",
+            (monotonic_nanos() - start) / 1000
+        ));
+    } else {
+        say(&format!("gave up: {} of {count} not reaped", pids.len()));
     }
 }
 
@@ -160,6 +229,19 @@ fn main() -> ExitCode {
             for _ in 0..number(1) {
                 say(&format!("got {}", read_signal(&fd)));
             }
+            ExitCode::SUCCESS
+        }
+        Some("signal-times") => {
+            let fd = signal_fd(&[]);
+            say("ready");
+            for _ in 0..number(1) {
+                let signal = read_signal(&fd);
+                say(&format!("got {signal} {}", monotonic_nanos()));
+            }
+            ExitCode::SUCCESS
+        }
+        Some("orphans") => {
+            orphans(number(1) as usize);
             ExitCode::SUCCESS
         }
         Some("slow-exit") => {

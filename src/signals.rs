@@ -194,7 +194,8 @@ mod tests {
         ] {
             assert!(parse_signal(text).is_err(), "{text:?}");
         }
-        assert_eq!(signal_name(15), "SIGTERM");
+        assert_eq!(signal_name(15).to_string(), "SIGTERM");
+        assert_eq!(signal_name(libc::SIGRTMIN() + 2).to_string(), "SIGRTMIN+2");
     }
 
     #[test]

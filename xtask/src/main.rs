@@ -5,6 +5,8 @@
 //! and linkage, runs fmt and clippy, and runs every test with the root integration tests
 //! required (not skipped) when running as root.
 
+mod bench;
+
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("busybox-static", "/bin/busybox"),
     ("util-linux", "/usr/bin/unshare"),
     ("libcap2-bin", "/usr/sbin/setcap"),
+    ("tini", "/usr/bin/tini-static"),
 ];
 
 fn main() -> ExitCode {
@@ -29,7 +32,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("build-static") => build_static().map(|path| println!("{}", path.display())),
-        _ => Err("usage: cargo xtask test | cargo xtask build-static".to_string()),
+        Some("bench") => run_bench(),
+        _ => Err(
+            "usage: cargo xtask test | cargo xtask bench | cargo xtask build-static".to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -176,6 +182,21 @@ fn check_release_binary(path: &Path) -> Result<(), String> {
         path.display()
     );
     Ok(())
+}
+
+/// Builds the static binary and the probe, then runs the side-by-side benchmark (root).
+fn run_bench() -> Result<(), String> {
+    install_packages()?;
+    let sudrop = build_static()?;
+    run({
+        let mut c = cargo();
+        c.args(["build", "--release", "--example", "probe"]);
+        c
+    })?;
+    bench::bench(
+        &sudrop,
+        &project_root().join("target/release/examples/probe"),
+    )
 }
 
 fn test() -> Result<(), String> {
