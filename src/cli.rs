@@ -69,8 +69,7 @@ impl Stop {
     }
 }
 
-const ABOUT: &str =
-    "Run a command as another user, with capabilities dropped, as its container's PID 1.";
+const ABOUT: &str = "Run a command as another user with capabilities dropped, by exec or under an unprivileged init";
 
 const AFTER_HELP: &str = "\
 USER-SPEC is USER, USER:GROUP, :GROUP, USER: or empty (the current user). A part made only of

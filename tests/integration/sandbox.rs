@@ -48,7 +48,7 @@ pub fn root_or_skip(test: &str) -> bool {
 
 /// The sudrop binary under test: `SUDROP_TEST_BIN` (the static release build the project's
 /// test command makes) or this build's own.
-fn sudrop_binary() -> PathBuf {
+pub fn sudrop_binary() -> PathBuf {
     std::env::var_os("SUDROP_TEST_BIN").map_or_else(
         || PathBuf::from(env!("CARGO_BIN_EXE_sudrop")),
         PathBuf::from,

@@ -6,20 +6,24 @@
 //! required (not skipped) when running as root.
 
 mod bench;
+mod dist;
 
 use std::env;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// The stripped static binary must stay smaller than every static init Debian ships
 /// (catatonit 699,160 bytes; tini-static 708,080; gosu 2,225,848).
-const SIZE_BUDGET: u64 = 690_000;
+pub(crate) const SIZE_BUDGET: u64 = 690_000;
 const MUSL: &str = "x86_64-unknown-linux-musl";
 /// Debian packages the tests use: the gosu oracle, busybox for the sandboxes' userland,
 /// util-linux's unshare and setpriv, setcap, and a real redis-server for the shutdown test.
+/// runc runs the end-to-end container tests; rpm lists the .rpm; tini is the benchmark's
+/// reference.
 const PACKAGES: &[(&str, &str)] = &[
     ("redis-server", "/usr/bin/redis-server"),
+    ("runc", "/usr/sbin/runc"),
+    ("rpm", "/usr/bin/rpm"),
     ("gosu", "/usr/sbin/gosu"),
     ("busybox-static", "/bin/busybox"),
     ("util-linux", "/usr/bin/unshare"),
@@ -33,9 +37,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("build-static") => build_static().map(|path| println!("{}", path.display())),
         Some("bench") => run_bench(),
-        _ => Err(
-            "usage: cargo xtask test | cargo xtask bench | cargo xtask build-static".to_string(),
-        ),
+        Some("dist") => dist::dist().and_then(|()| dist::check()),
+        Some("docs") => dist::write_docs(&dist::dist_dir().join("generated")),
+        _ => Err("usage: cargo xtask test | dist | bench | docs | build-static".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,20 +50,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn project_root() -> PathBuf {
+pub(crate) fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives in the project")
         .to_path_buf()
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut command = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(project_root());
     command
 }
 
-fn run(mut command: Command) -> Result<(), String> {
+pub(crate) fn run(mut command: Command) -> Result<(), String> {
     eprintln!("xtask: running {command:?}");
     let status = command
         .status()
@@ -106,33 +110,13 @@ fn install_packages() -> Result<(), String> {
     })
 }
 
-/// Builds the static musl release binary; `Err` when the musl target cannot be had.
+/// Builds the static musl release binary (checked: static, within the size budget).
 fn build_static() -> Result<PathBuf, String> {
-    run({
-        let mut c = Command::new("rustup");
-        c.args(["target", "add", MUSL]);
-        c
-    })?;
-    run({
-        let mut c = cargo();
-        c.args([
-            "build",
-            "--release",
-            "--package",
-            "sudrop",
-            "--target",
-            MUSL,
-        ]);
-        c
-    })?;
-    Ok(project_root()
-        .join("target")
-        .join(MUSL)
-        .join("release/sudrop"))
+    dist::build_target(MUSL)
 }
 
 /// Whether an ELF64 little-endian file asks for a program interpreter (a dynamic loader).
-fn has_interpreter(elf: &[u8]) -> Result<bool, String> {
+pub(crate) fn has_interpreter(elf: &[u8]) -> Result<bool, String> {
     const PT_INTERP: u32 = 3;
     let read = |at: usize, len: usize| {
         elf.get(at..at + len)
@@ -161,29 +145,6 @@ fn has_interpreter(elf: &[u8]) -> Result<bool, String> {
     Ok(false)
 }
 
-/// Checks the release binary: static (no ELF interpreter) and within the size budget.
-fn check_release_binary(path: &Path) -> Result<(), String> {
-    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let size = bytes.len() as u64;
-    if has_interpreter(&bytes).map_err(|e| format!("{}: {e}", path.display()))? {
-        return Err(format!(
-            "{} has an ELF interpreter: not static",
-            path.display()
-        ));
-    }
-    if size > SIZE_BUDGET {
-        return Err(format!(
-            "{} is {size} bytes, over the {SIZE_BUDGET}-byte budget",
-            path.display()
-        ));
-    }
-    eprintln!(
-        "xtask: {} is static, {size} bytes (budget {SIZE_BUDGET})",
-        path.display()
-    );
-    Ok(())
-}
-
 /// Builds the static binary and the probe, then runs the side-by-side benchmark (root).
 fn run_bench() -> Result<(), String> {
     install_packages()?;
@@ -202,10 +163,7 @@ fn run_bench() -> Result<(), String> {
 fn test() -> Result<(), String> {
     install_packages()?;
     let static_binary = match build_static() {
-        Ok(path) => {
-            check_release_binary(&path)?;
-            Some(path)
-        }
+        Ok(path) => Some(path),
         Err(error) => {
             // Releases stay static musl; the tests then use the host build instead.
             eprintln!("xtask: no static musl build ({error}); testing the host build");
@@ -229,6 +187,11 @@ fn test() -> Result<(), String> {
         ]);
         c
     })?;
+    if static_binary.is_some() {
+        // The release artifacts: tarballs for both targets, .deb, .rpm, checked.
+        dist::dist()?;
+        dist::check()?;
+    }
     let mut tests = cargo();
     tests.args(["test", "--workspace"]);
     if let Some(path) = &static_binary {

@@ -1,0 +1,487 @@
+//! `cargo xtask dist`: release artifacts in `target/dist/`, and `check` to verify them.
+//!
+//! - static musl binaries for x86_64 and aarch64, each in `sudrop-<version>-<target>.tar.gz`
+//!   with the man page, completions, README and licenses;
+//! - a `.deb` (cargo-deb) and an `.rpm` (cargo-generate-rpm) of the x86_64 binary;
+//! - `SHA256SUMS`.
+//!
+//! The man page and the completions come from `sudrop::cli::command()`, the clap definition
+//! that parses sudrop's own command line, so they cannot disagree with `--help`.
+
+use crate::{SIZE_BUDGET, cargo, has_interpreter, project_root, run};
+use clap_complete::Shell;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const TARGETS: &[&str] = &["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"];
+/// The target the .deb and .rpm package.
+const PACKAGE_TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// Where each generated file lands inside a package, and inside the tarballs.
+const DOC_FILES: &[(&str, &str)] = &[
+    ("doc/sudrop.1", "usr/share/man/man1/sudrop.1.gz"),
+    (
+        "completions/sudrop.bash",
+        "usr/share/bash-completion/completions/sudrop",
+    ),
+    (
+        "completions/_sudrop",
+        "usr/share/zsh/vendor-completions/_sudrop",
+    ),
+    (
+        "completions/sudrop.fish",
+        "usr/share/fish/vendor_completions.d/sudrop.fish",
+    ),
+];
+
+pub fn dist_dir() -> PathBuf {
+    project_root().join("target/dist")
+}
+
+fn version() -> String {
+    sudrop::cli::command()
+        .get_version()
+        .unwrap_or("0.0.0")
+        .to_string()
+}
+
+fn command(program: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command.args(args).current_dir(project_root());
+    command
+}
+
+fn output(program: &str, args: &[&str]) -> Result<String, String> {
+    let out = command(program, args)
+        .output()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{program} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Writes the man page and the bash, zsh and fish completions below `out`.
+pub fn write_docs(out: &Path) -> Result<(), String> {
+    let write = |relative: &str, bytes: &[u8]| {
+        let path = out.join(relative);
+        fs::create_dir_all(path.parent().expect("parent")).map_err(|e| e.to_string())?;
+        fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    write("doc/sudrop.1", &man_page().map_err(|e| e.to_string())?)?;
+    // Packages install man pages compressed; -n keeps the result reproducible.
+    let mut gzip = Command::new("gzip");
+    gzip.args(["-9", "-n", "-k", "-f"])
+        .arg(out.join("doc/sudrop.1"));
+    run(gzip)?;
+    for (shell, file) in [
+        (Shell::Bash, "sudrop.bash"),
+        (Shell::Zsh, "_sudrop"),
+        (Shell::Fish, "sudrop.fish"),
+    ] {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut sudrop::cli::command(), "sudrop", &mut script);
+        write(&format!("completions/{file}"), &script)?;
+    }
+    Ok(())
+}
+
+/// The man page: clap's own title, synopsis and options, with sections of prose around them
+/// (the `--help` epilogue is left out: its facts are the sections below, in man-page form).
+fn man_page() -> std::io::Result<Vec<u8>> {
+    use roff::{Roff, bold, roman};
+    let command = sudrop::cli::command().after_help(None::<&str>);
+    let man = clap_mangen::Man::new(command)
+        .section("1")
+        .manual("User Commands");
+    let mut page = Vec::new();
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    let mut prose = Roff::new();
+    let paragraphs = |roff: &mut Roff, title: &str, texts: &[&str]| {
+        roff.control("SH", [title]);
+        for (i, text) in texts.iter().enumerate() {
+            if i > 0 {
+                roff.control("PP", []);
+            }
+            roff.text([roman(*text)]);
+        }
+    };
+    paragraphs(
+        &mut prose,
+        "DESCRIPTION",
+        &[
+            "sudrop resolves USER-SPEC, sets the supplementary groups, gid and uid, drops every capability \
+         (the bounding set included) and executes COMMAND, which keeps sudrop's PID: in a container it \
+         is PID 1 and receives the runtime's signals itself. With --init, sudrop instead forks COMMAND \
+         under a built-in init that runs as the same unprivileged user.",
+            "Options come only before USER-SPEC; everything from COMMAND on is passed to it untouched.",
+        ],
+    );
+    prose.to_writer(&mut page)?;
+    man.render_options_section(&mut page)?;
+
+    let mut prose = Roff::new();
+    paragraphs(
+        &mut prose,
+        "USER-SPEC",
+        &[
+            "USER, USER:GROUP, :GROUP, USER: or empty (the current user). At most one colon; nothing is \
+         trimmed. A part made only of digits is an id from 0 to 4294967294 and is never looked up as a \
+         name; larger ones are refused. Names are looked up in /etc/passwd and /etc/group, which sudrop \
+         reads itself; malformed lines are skipped and never give uid 0.",
+            "Resolution follows gosu: without GROUP the supplementary groups are USER's memberships in \
+         /etc/group; with GROUP there are none. An id absent from /etc/passwd gets the caller's gid \
+         and HOME=/.",
+        ],
+    );
+    paragraphs(
+        &mut prose,
+        "INIT MODE",
+        &[
+            "The init blocks every signal and reads them from a signalfd. It forwards every signal but \
+         SIGCHLD to COMMAND's process group (COMMAND alone with --single-child), after --rewrite. It reaps \
+         every zombie and, when not PID 1, makes itself a child subreaper.",
+            "When COMMAND exits, the processes it left behind that were not already sent a terminating \
+         signal get SIGTERM; sudrop waits until they are gone or --grace runs out, then sends SIGKILL, \
+         and exits with COMMAND's status: its exit code, or 128+N when signal N killed it, after \
+         --remap-exit.",
+        ],
+    );
+    paragraphs(
+        &mut prose,
+        "ENVIRONMENT",
+        &[
+            "HOME is set to the target's home; USER and LOGNAME, where present, to its name. Each init \
+         option can also be set by SUDROP_INIT, SUDROP_SINGLE_CHILD, SUDROP_REWRITE, SUDROP_REMAP_EXIT, \
+         SUDROP_GRACE or SUDROP_PDEATHSIG (lists comma-separated); a flag wins. These variables are \
+         removed from COMMAND's environment.",
+        ],
+    );
+    prose.control("SH", ["EXIT STATUS"]);
+    for (code, meaning) in [
+        (
+            "125",
+            "sudrop itself failed (usage, user spec, user database, privilege switch); COMMAND did not run.",
+        ),
+        ("126", "COMMAND was found but cannot be executed."),
+        ("127", "COMMAND was not found."),
+    ] {
+        prose
+            .control("TP", [])
+            .text([bold(code)])
+            .text([roman(meaning)]);
+    }
+    prose
+        .control("PP", [])
+        .text([roman("Otherwise, the exit status of COMMAND.")]);
+    prose.control("SH", ["EXAMPLES"]);
+    for example in [
+        "sudrop redis redis-server",
+        "exec sudrop --init app \"$@\"",
+        "sudrop --keep-cap NET_BIND_SERVICE www-data nginx -g 'daemon off;'",
+    ] {
+        prose.control("PP", []).text([bold(example)]);
+    }
+    paragraphs(
+        &mut prose,
+        "SEE ALSO",
+        &["gosu(1), setpriv(1), tini(1), capabilities(7), credentials(7)"],
+    );
+    prose.to_writer(&mut page)?;
+    man.render_version_section(&mut page)?;
+    Ok(page)
+}
+
+/// Builds one target's static binary and checks it: no ELF interpreter, within the budget.
+pub fn build_target(target: &str) -> Result<PathBuf, String> {
+    run(command("rustup", &["target", "add", target]))?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "--package",
+        "sudrop",
+        "--target",
+        target,
+    ]);
+    run(build)?;
+    let binary = project_root()
+        .join("target")
+        .join(target)
+        .join("release/sudrop");
+    check_binary(&binary)?;
+    Ok(binary)
+}
+
+fn check_binary(path: &Path) -> Result<(), String> {
+    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if has_interpreter(&bytes).map_err(|e| format!("{}: {e}", path.display()))? {
+        return Err(format!(
+            "{} has an ELF interpreter: not static",
+            path.display()
+        ));
+    }
+    let size = bytes.len() as u64;
+    if size > SIZE_BUDGET {
+        return Err(format!(
+            "{} is {size} bytes, over the {SIZE_BUDGET}-byte budget",
+            path.display()
+        ));
+    }
+    eprintln!(
+        "xtask: {} is static, {size} bytes (budget {SIZE_BUDGET})",
+        path.display()
+    );
+    Ok(())
+}
+
+/// The ELF machine of a binary: 62 for x86_64, 183 for aarch64.
+fn elf_machine(bytes: &[u8]) -> Option<u16> {
+    bytes.get(18..20).map(|b| u16::from_le_bytes([b[0], b[1]]))
+}
+
+fn tarball(binary: &Path, target: &str, docs: &Path) -> Result<PathBuf, String> {
+    let name = format!("sudrop-{}-{target}", version());
+    let stage = dist_dir().join("stage").join(&name);
+    let _ = fs::remove_dir_all(&stage);
+    fs::create_dir_all(&stage).map_err(|e| e.to_string())?;
+    let copy = |from: &Path, to: &str| {
+        let dest = stage.join(to);
+        fs::create_dir_all(dest.parent().expect("parent")).map_err(|e| e.to_string())?;
+        fs::copy(from, &dest)
+            .map(drop)
+            .map_err(|e| format!("{}: {e}", from.display()))
+    };
+    copy(binary, "sudrop")?;
+    for file in ["README.md", "LICENSE", "LICENSE-MIT", "LICENSE-APACHE"] {
+        copy(&project_root().join(file), file)?;
+    }
+    for (generated, _) in DOC_FILES {
+        copy(&docs.join(generated), generated)?;
+    }
+    let archive = dist_dir().join(format!("{name}.tar.gz"));
+    let stage_root = dist_dir().join("stage");
+    let archive_arg = archive.display().to_string();
+    let stage_arg = stage_root.display().to_string();
+    // Reproducible: fixed owner, order and time.
+    run(command(
+        "tar",
+        &[
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "--sort=name",
+            "--mtime=@0",
+            "-C",
+            &stage_arg,
+            "-czf",
+            &archive_arg,
+            &name,
+        ],
+    ))?;
+    Ok(archive)
+}
+
+/// Installs a cargo subcommand with cargo itself when it is missing.
+fn ensure_cargo_tool(subcommand: &str, krate: &str) -> Result<(), String> {
+    let present = cargo()
+        .args([subcommand, "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if present {
+        return Ok(());
+    }
+    let mut install = cargo();
+    install.args(["install", "--locked", krate]);
+    run(install)
+}
+
+pub fn dist() -> Result<(), String> {
+    let out = dist_dir();
+    let _ = fs::remove_dir_all(&out);
+    let docs = out.join("generated");
+    write_docs(&docs)?;
+    let mut artifacts = Vec::new();
+    for target in TARGETS {
+        let binary = build_target(target)?;
+        artifacts.push(tarball(&binary, target, &docs)?);
+    }
+    let _ = fs::remove_dir_all(out.join("stage"));
+
+    ensure_cargo_tool("deb", "cargo-deb")?;
+    ensure_cargo_tool("generate-rpm", "cargo-generate-rpm")?;
+    let out_arg = out.display().to_string();
+    let mut deb = cargo();
+    deb.args([
+        "deb",
+        "--no-build",
+        "--no-strip",
+        "--package",
+        "sudrop",
+        "--target",
+        PACKAGE_TARGET,
+        "--output",
+        &out_arg,
+    ]);
+    run(deb)?;
+    let mut rpm = cargo();
+    rpm.args([
+        "generate-rpm",
+        "--target",
+        PACKAGE_TARGET,
+        "--output",
+        &out_arg,
+    ]);
+    run(rpm)?;
+
+    let names: Vec<String> = fs::read_dir(&out)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tar.gz") || n.ends_with(".deb") || n.ends_with(".rpm"))
+        .collect();
+    let mut sorted = names;
+    sorted.sort();
+    let mut args = vec!["--"];
+    args.extend(sorted.iter().map(String::as_str));
+    let mut sums = Command::new("sha256sum");
+    sums.args(&args).current_dir(&out);
+    let listing = sums.output().map_err(|e| format!("sha256sum: {e}"))?;
+    fs::write(out.join("SHA256SUMS"), &listing.stdout).map_err(|e| e.to_string())?;
+    eprintln!(
+        "xtask: artifacts in {}:\n{}",
+        out.display(),
+        String::from_utf8_lossy(&listing.stdout)
+    );
+    Ok(())
+}
+
+fn find(suffix: &str) -> Result<PathBuf, String> {
+    fs::read_dir(dist_dir())
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(suffix))
+        .ok_or_else(|| format!("no *{suffix} in {}", dist_dir().display()))
+}
+
+fn expect_paths(listing: &str, paths: &[&str], what: &str) -> Result<(), String> {
+    for path in paths {
+        if !listing.lines().any(|line| line.trim_end().ends_with(path)) {
+            return Err(format!("{what} lacks {path}:\n{listing}"));
+        }
+    }
+    Ok(())
+}
+
+/// Verifies what `dist` wrote: checksums, tarball contents, the .deb's file list and its
+/// binary (static, runs), and the .rpm's file list.
+pub fn check() -> Result<(), String> {
+    let out = dist_dir();
+    let mut verify = Command::new("sha256sum");
+    verify
+        .args(["--check", "--quiet", "SHA256SUMS"])
+        .current_dir(&out);
+    run(verify)?;
+
+    let version = version();
+    for target in TARGETS {
+        let archive = out.join(format!("sudrop-{version}-{target}.tar.gz"));
+        let listing = output("tar", &["-tzf", &archive.display().to_string()])?;
+        let mut expected = vec![
+            "/sudrop",
+            "/sudrop.1",
+            "/README.md",
+            "/LICENSE-MIT",
+            "/LICENSE-APACHE",
+        ];
+        expected.extend(["/sudrop.bash", "/_sudrop", "/sudrop.fish"]);
+        expect_paths(&listing, &expected, &archive.display().to_string())?;
+        let unpacked = out.join("check").join(target);
+        let _ = fs::remove_dir_all(&unpacked);
+        fs::create_dir_all(&unpacked).map_err(|e| e.to_string())?;
+        output(
+            "tar",
+            &[
+                "-xzf",
+                &archive.display().to_string(),
+                "-C",
+                &unpacked.display().to_string(),
+            ],
+        )?;
+        let binary = unpacked.join(format!("sudrop-{version}-{target}/sudrop"));
+        let bytes = fs::read(&binary).map_err(|e| e.to_string())?;
+        let machine = if target.starts_with("aarch64") {
+            183
+        } else {
+            62
+        };
+        if elf_machine(&bytes) != Some(machine) {
+            return Err(format!(
+                "{} is not an ELF binary for {target}",
+                binary.display()
+            ));
+        }
+        check_binary(&binary)?;
+    }
+
+    let deb = find(".deb")?.display().to_string();
+    let listing = output("dpkg-deb", &["--contents", &deb])?;
+    let mut expected = vec!["./usr/bin/sudrop", "./usr/share/doc/sudrop/copyright"];
+    expected.extend(DOC_FILES.iter().map(|(_, installed)| *installed));
+    expect_paths(&listing, &expected, &deb)?;
+    let fields = output(
+        "dpkg-deb",
+        &[
+            "--field",
+            &deb,
+            "Package",
+            "Version",
+            "Architecture",
+            "Depends",
+        ],
+    )?;
+    if !fields.contains("Package: sudrop") || !fields.contains("Architecture: amd64") {
+        return Err(format!("{deb}: unexpected control fields:\n{fields}"));
+    }
+    let root = out.join("check/deb");
+    let _ = fs::remove_dir_all(&root);
+    output(
+        "dpkg-deb",
+        &["--extract", &deb, &root.display().to_string()],
+    )?;
+    let packaged = root.join("usr/bin/sudrop");
+    check_binary(&packaged)?;
+    let said = output(&packaged.display().to_string(), &["--version"])?;
+    if said.trim() != format!("sudrop {version}") {
+        return Err(format!("the packaged binary says {said:?}"));
+    }
+    let ran = output(
+        &packaged.display().to_string(),
+        &["nobody", "/bin/sh", "-c", "id -u"],
+    )?;
+    if ran.trim() != "65534" {
+        return Err(format!("the packaged binary ran `id -u` as {ran:?}"));
+    }
+
+    let rpm = find(".rpm")?.display().to_string();
+    let listing = output("rpm", &["-qpl", &rpm])?;
+    let mut expected = vec!["/usr/bin/sudrop", "/usr/share/licenses/sudrop/LICENSE-MIT"];
+    expected.extend([
+        "/usr/share/man/man1/sudrop.1.gz",
+        "/usr/share/bash-completion/completions/sudrop",
+    ]);
+    expected.extend([
+        "/usr/share/zsh/site-functions/_sudrop",
+        "/usr/share/fish/vendor_completions.d/sudrop.fish",
+    ]);
+    expect_paths(&listing, &expected, &rpm)?;
+    eprintln!("xtask: dist artifacts verified:\n{listing}");
+    fs::remove_dir_all(out.join("check")).map_err(|e| e.to_string())
+}
