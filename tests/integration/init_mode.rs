@@ -1,7 +1,9 @@
 //! Init mode: an unprivileged reaper and signal forwarder that never loses a graceful shutdown.
 
 use crate::databases::{GROUP, PASSWD};
-use crate::sandbox::{Launch, REDIS, Sandbox, code, root_or_skip, status_field, stderr, stdout};
+use crate::sandbox::{
+    Launch, REDIS, Sandbox, code, redis_set, root_or_skip, status_field, stderr, stdout,
+};
 use std::time::{Duration, Instant};
 
 fn sandbox() -> Sandbox {
@@ -525,16 +527,7 @@ fn redis_saves_its_data_when_an_entrypoint_without_exec_is_stopped() {
         &["sudrop", "--init", "redis", "/entrypoint.sh"],
     );
     running.wait_for("ready to accept connections");
-    // Data in it, written through the socket as any client would.
-    let mut client = std::os::unix::net::UnixStream::connect(sandbox.path("/data/redis.sock"))
-        .expect("connect to redis");
-    use std::io::{Read, Write};
-    client
-        .write_all(b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n")
-        .expect("SET");
-    let mut reply = [0u8; 5];
-    client.read_exact(&mut reply).expect("reply");
-    assert_eq!(&reply, b"+OK\r\n");
+    redis_set(&sandbox.path("/data/redis.sock"), "key", "value");
 
     running.signal(libc::SIGTERM);
     let (status, lines, err) = running.finish();

@@ -2,7 +2,7 @@
 //! Docker's default capability set, and stops the container as `docker stop` would.
 
 use crate::databases::{GROUP, PASSWD};
-use crate::sandbox::{REDIS, root_or_skip, sudrop_binary};
+use crate::sandbox::{REDIS, redis_set, root_or_skip, sudrop_binary};
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
@@ -256,17 +256,8 @@ fn runc_or_skip(test: &str) -> bool {
     }
 }
 
-/// Writes a key through redis's socket, as any client would.
 fn write_key(container: &Container) {
-    use std::io::{Read, Write};
-    let mut client = std::os::unix::net::UnixStream::connect(container.data("redis.sock"))
-        .expect("connect to redis");
-    client
-        .write_all(b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$12\r\nsaved-by-e2e\r\n")
-        .expect("SET");
-    let mut reply = [0u8; 5];
-    client.read_exact(&mut reply).expect("reply");
-    assert_eq!(&reply, b"+OK\r\n");
+    redis_set(&container.data("redis.sock"), "key", "saved-by-e2e");
 }
 
 /// `runc kill TERM`, then: stopped, redis said it saved, the RDB holds the key, owned by redis.

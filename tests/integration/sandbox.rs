@@ -492,3 +492,18 @@ impl Running {
         (status.code().unwrap_or(-1), self.seen, stderr)
     }
 }
+
+/// Sets `key` to `value` through a redis unix socket, as any client would.
+pub fn redis_set(socket: &Path, key: &str, value: &str) {
+    use std::io::{Read, Write};
+    let mut client = std::os::unix::net::UnixStream::connect(socket).expect("connect to redis");
+    let request = format!(
+        "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n{value}\r\n",
+        key.len(),
+        value.len()
+    );
+    client.write_all(request.as_bytes()).expect("SET");
+    let mut reply = [0u8; 5];
+    client.read_exact(&mut reply).expect("reply");
+    assert_eq!(&reply, b"+OK\r\n");
+}
