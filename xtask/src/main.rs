@@ -37,7 +37,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("build-static") => build_static().map(|path| println!("{}", path.display())),
         Some("bench") => run_bench(),
-        Some("dist") => dist::dist().and_then(|()| dist::check()),
+        Some("dist") => install(&[("rpm", "/usr/bin/rpm")])
+            .and_then(|()| dist::dist())
+            .and_then(|()| dist::check()),
         Some("docs") => dist::write_docs(&dist::dist_dir().join("generated")),
         _ => Err("usage: cargo xtask test | dist | bench | docs | build-static".to_string()),
     };
@@ -84,7 +86,11 @@ fn is_root() -> bool {
 
 /// Installs the Debian packages the tests need, where missing (root only).
 fn install_packages() -> Result<(), String> {
-    let missing: Vec<&str> = PACKAGES
+    install(PACKAGES)
+}
+
+fn install(packages: &[(&str, &str)]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
         .iter()
         .filter(|(_, path)| !Path::new(path).exists())
         .map(|(name, _)| *name)
