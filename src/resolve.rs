@@ -131,27 +131,9 @@ mod tests {
     use crate::spec;
 
     // The lab database of ../shared/reference/privilege-droppers.md, where gosu's answers
-    // for each spec were measured.
-    const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh
-daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
-games:x:5:60:games:/usr/games:/usr/sbin/nologin
-alice:x:1000:1000:Alice:/home/alice:/bin/sh
-nohome:x:1001:1001:::/bin/sh
-1234:x:2000:2000::/home/n:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
-";
-    const GROUP: &str = "root:x:0:
-daemon:x:1:
-staff:x:50:alice
-games:x:60:
-audio:x:29:alice,games
-users:x:100:games,alice
-alice:x:1000:
-nohome:x:1001:
-g2000:x:2000:
-4242:x:4300:
-nogroup:x:65534:
-";
+    // for each spec were measured (the root integration tests use it too).
+    const PASSWD: &str = include_str!("../tests/fixtures/lab.passwd");
+    const GROUP: &str = include_str!("../tests/fixtures/lab.group");
     const ROOT: Caller = Caller {
         uid: Uid(0),
         gid: Gid(0),
