@@ -362,6 +362,41 @@ pub fn dist() -> Result<(), String> {
     Ok(())
 }
 
+/// Runs a packaged binary (through `emulator` for another architecture): `--version`, and a
+/// switch to nobody whose `id -u` must say 65534.
+fn run_packaged(binary: &Path, emulator: Option<&str>) -> Result<(), String> {
+    let binary = binary.display().to_string();
+    if let Some(emulator) = emulator
+        && Command::new(emulator).arg("--version").output().is_err()
+    {
+        eprintln!("xtask: {emulator} is not installed; {binary} is checked but not run");
+        return Ok(());
+    }
+    let invoke = |args: &[&str]| -> Result<String, String> {
+        let mut full: Vec<&str> = Vec::new();
+        let program = match emulator {
+            Some(emulator) => {
+                full.push(&binary);
+                emulator
+            }
+            None => binary.as_str(),
+        };
+        full.extend_from_slice(args);
+        output(program, &full)
+    };
+    let said = invoke(&["--version"])?;
+    if said.trim() != format!("sudrop {}", version()) {
+        return Err(format!("{binary} says {said:?}"));
+    }
+    let ran = invoke(&["nobody", "/bin/sh", "-c", "id -u"])?;
+    if ran.trim() != "65534" {
+        return Err(format!("{binary} ran `id -u` as {ran:?}"));
+    }
+    let how = emulator.map(|e| format!(" under {e}")).unwrap_or_default();
+    eprintln!("xtask: {binary} ran{how}: --version, and `id -u` as nobody");
+    Ok(())
+}
+
 fn find(suffix: &str) -> Result<PathBuf, String> {
     fs::read_dir(dist_dir())
         .map_err(|e| e.to_string())?
@@ -429,6 +464,10 @@ pub fn check() -> Result<(), String> {
             ));
         }
         check_binary(&binary)?;
+        run_packaged(
+            &binary,
+            target.starts_with("aarch64").then_some("qemu-aarch64"),
+        )?;
     }
 
     let deb = find(".deb")?.display().to_string();

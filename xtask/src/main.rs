@@ -19,7 +19,7 @@ const MUSL: &str = "x86_64-unknown-linux-musl";
 /// Debian packages the tests use: the gosu oracle, busybox for the sandboxes' userland,
 /// util-linux's unshare and setpriv, setcap, and a real redis-server for the shutdown test.
 /// runc runs the end-to-end container tests; rpm lists the .rpm; tini is the benchmark's
-/// reference.
+/// reference; qemu-user runs the aarch64 binary.
 const PACKAGES: &[(&str, &str)] = &[
     ("redis-server", "/usr/bin/redis-server"),
     ("runc", "/usr/sbin/runc"),
@@ -29,6 +29,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("util-linux", "/usr/bin/unshare"),
     ("libcap2-bin", "/usr/sbin/setcap"),
     ("tini", "/usr/bin/tini-static"),
+    ("qemu-user", "/usr/bin/qemu-aarch64"),
 ];
 
 fn main() -> ExitCode {
