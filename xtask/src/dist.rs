@@ -46,6 +46,16 @@ fn version() -> String {
         .to_string()
 }
 
+/// The time stamped into every artifact: `SOURCE_DATE_EPOCH` if set, else the last commit's
+/// time, so that the same commit gives the same bytes.
+fn source_date() -> String {
+    if let Ok(date) = std::env::var("SOURCE_DATE_EPOCH") {
+        return date;
+    }
+    output("git", &["log", "-1", "--format=%ct"])
+        .map_or_else(|_| "0".to_string(), |s| s.trim().to_string())
+}
+
 fn command(program: &str, args: &[&str]) -> Command {
     let mut command = Command::new(program);
     command.args(args).current_dir(project_root());
@@ -269,22 +279,25 @@ fn tarball(binary: &Path, target: &str, docs: &Path) -> Result<PathBuf, String> 
     let stage_root = dist_dir().join("stage");
     let archive_arg = archive.display().to_string();
     let stage_arg = stage_root.display().to_string();
-    // Reproducible: fixed owner, order and time.
-    run(command(
+    // Reproducible: fixed owner, order and time, and no time in the gzip header.
+    let mtime = format!("--mtime=@{}", source_date());
+    let mut tar = command(
         "tar",
         &[
             "--owner=0",
             "--group=0",
             "--numeric-owner",
             "--sort=name",
-            "--mtime=@0",
+            &mtime,
             "-C",
             &stage_arg,
             "-czf",
             &archive_arg,
             &name,
         ],
-    ))?;
+    );
+    tar.env("GZIP", "-n");
+    run(tar)?;
     Ok(archive)
 }
 
@@ -317,7 +330,9 @@ pub fn dist() -> Result<(), String> {
     ensure_cargo_tool("deb", "cargo-deb")?;
     ensure_cargo_tool("generate-rpm", "cargo-generate-rpm")?;
     let out_arg = out.display().to_string();
+    let date = source_date();
     let mut deb = cargo();
+    deb.env("SOURCE_DATE_EPOCH", &date);
     deb.args([
         "deb",
         "--no-build",
@@ -331,6 +346,7 @@ pub fn dist() -> Result<(), String> {
     ]);
     run(deb)?;
     let mut rpm = cargo();
+    rpm.env("SOURCE_DATE_EPOCH", &date);
     rpm.args([
         "generate-rpm",
         "--target",
