@@ -406,18 +406,10 @@ impl Running {
     }
 
     fn find_pid(&self) -> i32 {
-        if !self.in_pid_namespace {
-            return self.child.id() as i32;
-        }
-        let path = format!("/proc/{0}/task/{0}/children", self.child.id());
-        let deadline = std::time::Instant::now() + TIME_LIMIT;
-        loop {
-            let text = fs::read_to_string(&path).unwrap_or_default();
-            if let Some(pid) = text.split_whitespace().next() {
-                return pid.parse().expect("pid");
-            }
-            assert!(std::time::Instant::now() < deadline, "unshare never forked");
-            std::thread::yield_now();
+        if self.in_pid_namespace {
+            first_child(self.child.id() as i32)
+        } else {
+            self.child.id() as i32
         }
     }
 
@@ -451,31 +443,23 @@ impl Running {
     }
 
     pub fn signal(&self, signal: i32) {
-        // SAFETY: kill has no memory arguments.
-        let result = unsafe { libc::kill(self.pid(), signal) };
-        assert_eq!(result, 0, "kill({}, {signal})", self.pid());
+        kill(self.pid(), signal);
     }
 
     /// Waits for the end; returns the exit code, every stdout line and stderr.
     pub fn finish(mut self) -> (i32, Vec<String>, String) {
-        let (sender, receiver) = mpsc::channel();
-        let pid = self.child.id();
-        let mut child = self.child;
-        std::thread::spawn(move || {
-            let _ = sender.send(child.wait());
-        });
-        let status = match receiver.recv_timeout(TIME_LIMIT) {
-            Ok(status) => status.expect("wait"),
-            Err(_) => {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-                panic!(
-                    "sandbox command did not finish within {TIME_LIMIT:?}; saw {:?}",
-                    self.seen
-                );
+        let deadline = std::time::Instant::now() + TIME_LIMIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
             }
+            // Bounded: a hung sandbox fails the test (and Drop kills it) instead of hanging it.
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sandbox command did not finish within {TIME_LIMIT:?}; saw {:?}",
+                self.seen
+            );
+            std::thread::sleep(Duration::from_millis(2));
         };
         // Whatever is left in the pipe; a leftover that keeps the pipe open is bounded too.
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
@@ -489,8 +473,59 @@ impl Running {
             .stderr
             .recv_timeout(Duration::from_secs(5))
             .unwrap_or_default();
-        (status.code().unwrap_or(-1), self.seen, stderr)
+        (
+            status.code().unwrap_or(-1),
+            std::mem::take(&mut self.seen),
+            stderr,
+        )
     }
+}
+
+impl Drop for Running {
+    /// A failed test must not leave its sandbox running. `unshare --kill-child` is not enough:
+    /// it relies on a parent-death signal, which the kernel clears when sudrop changes its uid.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let first = children(self.child.id() as i32);
+            for pid in first.into_iter().chain(self.pid.get().copied()) {
+                // SAFETY: kill has no memory arguments.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The children of a process, from /proc (empty once it is gone).
+pub fn children(pid: i32) -> Vec<i32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Waits, within a bound, for a process to have a child, and returns the first.
+pub fn first_child(pid: i32) -> i32 {
+    let deadline = std::time::Instant::now() + TIME_LIMIT;
+    loop {
+        if let Some(&child) = children(pid).first() {
+            return child;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pid {pid} never had a child"
+        );
+        std::thread::yield_now();
+    }
+}
+
+/// Sends a signal, which must be delivered.
+pub fn kill(pid: i32, signal: i32) {
+    // SAFETY: kill has no memory arguments.
+    let result = unsafe { libc::kill(pid, signal) };
+    assert_eq!(result, 0, "kill({pid}, {signal})");
 }
 
 /// Sets `key` to `value` through a redis unix socket, as any client would.

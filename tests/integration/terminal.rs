@@ -2,7 +2,7 @@
 //! stops and continues it. Uses a real pseudo-terminal.
 
 use crate::databases::{GROUP, PASSWD};
-use crate::sandbox::{Launch, Sandbox, root_or_skip};
+use crate::sandbox::{Launch, Sandbox, first_child, kill, root_or_skip};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::Stdio;
@@ -28,25 +28,6 @@ fn wait_for_state(pid: i32, wanted: char) {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-fn first_child(pid: i32) -> i32 {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        let text =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-        if let Some(child) = text.split_whitespace().next() {
-            return child.parse().expect("pid");
-        }
-        assert!(Instant::now() < deadline, "pid {pid} has no child");
-        std::thread::yield_now();
-    }
-}
-
-fn kill(pid: i32, signal: i32) {
-    // SAFETY: kill has no memory arguments.
-    let result = unsafe { libc::kill(pid, signal) };
-    assert_eq!(result, 0, "kill({pid}, {signal})");
 }
 
 #[test]
