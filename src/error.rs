@@ -3,11 +3,10 @@
 
 use crate::resolve::ResolveError;
 use crate::spec::SpecError;
+use crate::sys::Errno;
 use crate::userdb::DatabaseError;
-use nix::errno::Errno;
 use std::ffi::OsString;
 use std::fmt;
-use std::io;
 
 pub const EXIT_FAILURE: u8 = 125;
 pub const EXIT_CANNOT_EXECUTE: u8 = 126;
@@ -66,14 +65,6 @@ impl Error {
             call: call.into(),
             errno,
         }
-    }
-}
-
-/// The errno text of an I/O error, without Rust's "(os error N)" suffix.
-pub fn io_text(error: &io::Error) -> String {
-    match error.raw_os_error() {
-        Some(code) => Errno::from_raw(code).desc().to_string(),
-        None => error.to_string(),
     }
 }
 

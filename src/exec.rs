@@ -1,10 +1,15 @@
 //! Replacing sudrop with the command: its environment, the PATH search, and the exec itself.
+//!
+//! Nothing is copied that need not be: the command's arguments are sudrop's own `argv`
+//! strings and its environment is sudrop's own `environ` strings, passed to `execve` by
+//! pointer; only HOME, USER and LOGNAME are new.
 
 use crate::error::Error;
 use crate::resolve::Target;
-use nix::errno::Errno;
-use std::ffi::{CString, OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use crate::sys::Errno;
+use crate::sys::exec::{CStrArray, execve};
+use std::ffi::{CStr, CString, OsStr};
+use std::os::unix::ffi::OsStrExt;
 
 /// The search path when the environment has no PATH (musl's `execvp` uses the same).
 pub const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
@@ -12,81 +17,94 @@ pub const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
 /// The command's environment: sudrop's own, with HOME set to the target's home, USER and
 /// LOGNAME (only where present) set to the target's name or removed when it has none, and
 /// sudrop's own init variables (`SUDROP_INIT`, ...) removed so they do not reach a nested sudrop.
-pub fn environment(
-    current: impl IntoIterator<Item = (OsString, OsString)>,
-    target: &Target,
-) -> Vec<(OsString, OsString)> {
-    let mut env = Vec::new();
-    let mut had_user_names = Vec::new();
-    for (key, value) in current {
-        match key.as_bytes() {
+pub struct Environment<'a> {
+    inherited: Vec<&'a CStr>,
+    added: Vec<CString>,
+}
+
+/// The name of a `NAME=value` entry; `None` for an entry without `=` (which no libc reads).
+/// A leading `=` belongs to the name, as std and glibc read it.
+pub fn entry_name(entry: &[u8]) -> Option<&[u8]> {
+    let at = entry.iter().skip(1).position(|&b| b == b'=')? + 1;
+    Some(&entry[..at])
+}
+
+fn with_value(name: &[u8], value: &[u8]) -> Option<CString> {
+    let mut entry = Vec::with_capacity(name.len() + 1 + value.len());
+    entry.extend_from_slice(name);
+    entry.push(b'=');
+    entry.extend_from_slice(value);
+    CString::new(entry).ok()
+}
+
+pub fn environment<'a>(current: &[&'a CStr], target: &Target) -> Environment<'a> {
+    let mut inherited = Vec::with_capacity(current.len() + 1);
+    let mut user_names: Vec<&[u8]> = Vec::new();
+    for &entry in current {
+        let Some(name) = entry_name(entry.to_bytes()) else {
+            continue;
+        };
+        match name {
             b"HOME" => {}
             b"USER" | b"LOGNAME" => {
-                if !had_user_names.contains(&key) {
-                    had_user_names.push(key);
+                if !user_names.contains(&name) {
+                    user_names.push(name);
                 }
             }
             name if crate::cli::INIT_ENV
                 .iter()
                 .any(|(_, var)| var.as_bytes() == name) => {}
-            _ => env.push((key, value)),
+            _ => inherited.push(entry),
         }
     }
-    env.push(("HOME".into(), OsString::from_vec(target.home.clone())));
+    let mut added: Vec<CString> = with_value(b"HOME", &target.home).into_iter().collect();
     if let Some(name) = &target.name {
-        for key in had_user_names {
-            env.push((key, OsString::from_vec(name.clone())));
-        }
+        added.extend(
+            user_names
+                .into_iter()
+                .filter_map(|variable| with_value(variable, name)),
+        );
     }
-    env
+    Environment { inherited, added }
 }
 
-fn c_string(bytes: &[u8]) -> Option<CString> {
-    CString::new(bytes).ok()
+impl<'a> Environment<'a> {
+    /// Every entry, in the order the command gets them.
+    pub fn entries(&self) -> impl Iterator<Item = &CStr> + '_ {
+        self.inherited
+            .iter()
+            .copied()
+            .chain(self.added.iter().map(CString::as_c_str))
+    }
+
+    /// The value of the last PATH entry.
+    fn path(&self) -> Option<&[u8]> {
+        self.inherited
+            .iter()
+            .rev()
+            .find_map(|entry| entry.to_bytes().strip_prefix(b"PATH="))
+    }
 }
 
 /// Everything `execve` needs, prepared before the switch.
-pub struct Prepared {
-    command: OsString,
-    argv: Vec<CString>,
-    envp: Vec<CString>,
-    search_path: Vec<u8>,
+pub struct Prepared<'a> {
+    command: &'a CStr,
+    argv: CStrArray<'a>,
+    envp: CStrArray<'a>,
+    search_path: &'a [u8],
 }
 
-pub fn prepare(
-    command: &OsStr,
-    args: &[OsString],
-    env: &[(OsString, OsString)],
-) -> Result<Prepared, Error> {
-    // Arguments from argv and variables from environ cannot hold NUL bytes; a key can hold '='
-    // only if it came from a broken environ, and is then dropped like libc would never see it.
-    let not_executable = || Error::CannotExecute {
-        command: command.to_owned(),
-        errno: Errno::EINVAL,
-    };
-    let mut argv = vec![c_string(command.as_bytes()).ok_or_else(not_executable)?];
-    for arg in args {
-        argv.push(c_string(arg.as_bytes()).ok_or_else(not_executable)?);
+pub fn prepare<'a>(
+    command: &'a CStr,
+    args: &'a [&'a CStr],
+    env: &'a Environment<'a>,
+) -> Prepared<'a> {
+    Prepared {
+        command,
+        argv: CStrArray::new(std::iter::once(command).chain(args.iter().copied())),
+        envp: CStrArray::new(env.entries()),
+        search_path: env.path().unwrap_or(DEFAULT_PATH),
     }
-    let mut envp = Vec::new();
-    let mut search_path = DEFAULT_PATH.to_vec();
-    for (key, value) in env {
-        if key.as_bytes() == b"PATH" {
-            search_path = value.as_bytes().to_vec();
-        }
-        let mut entry = key.as_bytes().to_vec();
-        entry.push(b'=');
-        entry.extend_from_slice(value.as_bytes());
-        if let Some(entry) = c_string(&entry) {
-            envp.push(entry);
-        }
-    }
-    Ok(Prepared {
-        command: command.to_owned(),
-        argv,
-        envp,
-        search_path,
-    })
 }
 
 /// The candidate files for `command`: itself if it holds a `/`, else each PATH entry joined
@@ -121,32 +139,27 @@ fn classify(errno: Errno) -> Option<Errno> {
     }
 }
 
+fn command_name(prepared: &Prepared<'_>) -> std::ffi::OsString {
+    OsStr::from_bytes(prepared.command.to_bytes()).to_owned()
+}
+
 /// Executes the command, searching PATH as `execvp` does, with the permissions sudrop has now
 /// (call it after the switch). Returns only on failure: 127 when no candidate exists, 126
 /// when one exists but cannot be executed. A file without `#!` or ELF header is not handed to
 /// `/bin/sh` (musl behaves the same): it fails with "Exec format error".
-pub fn execute(prepared: &Prepared) -> Error {
-    let mut argv: Vec<*const libc::c_char> = prepared.argv.iter().map(|arg| arg.as_ptr()).collect();
-    argv.push(std::ptr::null());
-    let mut envp: Vec<*const libc::c_char> = prepared.envp.iter().map(|var| var.as_ptr()).collect();
-    envp.push(std::ptr::null());
-
+pub fn execute(prepared: &Prepared<'_>) -> Error {
     let mut denied = None;
-    for path in candidates(prepared.command.as_bytes(), &prepared.search_path) {
-        let Some(path) = c_string(&path) else {
+    for path in candidates(prepared.command.to_bytes(), prepared.search_path) {
+        let Ok(path) = CString::new(path) else {
             continue;
         };
-        // SAFETY: `path` is a NUL-terminated string, and `argv`/`envp` are NULL-terminated
-        // arrays of pointers into `prepared`, which outlives the call. execve only returns on
-        // failure.
-        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
-        match classify(Errno::last()) {
+        match classify(execve(&path, &prepared.argv, &prepared.envp)) {
             None => {}
             // EACCES on one entry must not hide the command in a later one.
             Some(Errno::EACCES) => denied = Some(Errno::EACCES),
             Some(errno) => {
                 return Error::CannotExecute {
-                    command: prepared.command.clone(),
+                    command: command_name(prepared),
                     errno,
                 };
             }
@@ -154,11 +167,11 @@ pub fn execute(prepared: &Prepared) -> Error {
     }
     match denied {
         Some(errno) => Error::CannotExecute {
-            command: prepared.command.clone(),
+            command: command_name(prepared),
             errno,
         },
         None => Error::CommandNotFound {
-            command: prepared.command.clone(),
+            command: command_name(prepared),
         },
     }
 }
@@ -178,53 +191,53 @@ mod tests {
         }
     }
 
-    fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
-        pairs.iter().map(|(k, v)| (k.into(), v.into())).collect()
+    fn owned(entries: &[&str]) -> Vec<CString> {
+        entries.iter().map(|e| CString::new(*e).unwrap()).collect()
+    }
+
+    /// The environment built from `current`, as strings.
+    fn built(current: &[&str], target: &Target) -> Vec<String> {
+        let owned = owned(current);
+        let borrowed: Vec<&CStr> = owned.iter().map(CString::as_c_str).collect();
+        environment(&borrowed, target)
+            .entries()
+            .map(|e| e.to_str().unwrap().to_string())
+            .collect()
     }
 
     #[test]
     fn home_is_always_replaced_and_user_names_follow_the_target() {
-        let current = env(&[
-            ("HOME", "/root"),
-            ("USER", "root"),
-            ("FOO", "bar"),
-            ("HOME", "/again"),
-        ]);
-        let got = environment(current, &target(Some("alice"), "/home/alice"));
-        assert_eq!(
-            got,
-            env(&[("FOO", "bar"), ("HOME", "/home/alice"), ("USER", "alice")])
+        let got = built(
+            &[
+                "HOME=/root",
+                "USER=root",
+                "FOO=bar",
+                "HOME=/again",
+                "NOEQUALS",
+            ],
+            &target(Some("alice"), "/home/alice"),
         );
+        assert_eq!(got, ["FOO=bar", "HOME=/home/alice", "USER=alice"]);
     }
 
     #[test]
     fn sudrops_own_variables_are_removed() {
-        let current = env(&[
-            ("SUDROP_INIT", "1"),
-            ("SUDROP_GRACE", "5"),
-            ("SUDROP_OTHER", "kept"),
-        ]);
-        assert_eq!(
-            environment(current, &target(None, "/")),
-            env(&[("SUDROP_OTHER", "kept"), ("HOME", "/")])
+        let got = built(
+            &["SUDROP_INIT=1", "SUDROP_GRACE=5", "SUDROP_OTHER=kept"],
+            &target(None, "/"),
         );
+        assert_eq!(got, ["SUDROP_OTHER=kept", "HOME=/"]);
     }
 
     #[test]
     fn logname_only_when_present_and_removed_without_a_name() {
-        let current = env(&[("LOGNAME", "root"), ("USER", "root")]);
+        let current = ["LOGNAME=root", "USER=root"];
         assert_eq!(
-            environment(current.clone(), &target(Some("a"), "/h")),
-            env(&[("HOME", "/h"), ("LOGNAME", "a"), ("USER", "a")])
+            built(&current, &target(Some("a"), "/h")),
+            ["HOME=/h", "LOGNAME=a", "USER=a"]
         );
-        assert_eq!(
-            environment(current, &target(None, "/")),
-            env(&[("HOME", "/")])
-        );
-        assert_eq!(
-            environment(env(&[]), &target(Some("a"), "/h")),
-            env(&[("HOME", "/h")])
-        );
+        assert_eq!(built(&current, &target(None, "/")), ["HOME=/"]);
+        assert_eq!(built(&[], &target(Some("a"), "/h")), ["HOME=/h"]);
     }
 
     #[test]
@@ -238,26 +251,29 @@ mod tests {
         assert_eq!(candidates(b"", b"/bin").count(), 0);
     }
 
+    fn with_prepared<T>(command: &str, env: &[&str], check: impl FnOnce(&Prepared<'_>) -> T) -> T {
+        let command = CString::new(command).unwrap();
+        let owned = owned(env);
+        let borrowed: Vec<&CStr> = owned.iter().map(CString::as_c_str).collect();
+        let env = environment(&borrowed, &target(None, "/"));
+        let prepared = prepare(&command, &[], &env);
+        check(&prepared)
+    }
+
     #[test]
     fn prepare_uses_the_environments_path_or_the_default() {
-        let prepared = prepare(OsStr::new("ls"), &[], &env(&[("PATH", "/x")])).unwrap();
-        assert_eq!(prepared.search_path, b"/x");
-        let prepared = prepare(OsStr::new("ls"), &[], &env(&[])).unwrap();
-        assert_eq!(prepared.search_path, DEFAULT_PATH);
+        with_prepared("ls", &["PATH=/x"], |p| assert_eq!(p.search_path, b"/x"));
+        with_prepared("ls", &[], |p| assert_eq!(p.search_path, DEFAULT_PATH));
     }
 
     #[test]
     fn missing_commands_are_127_and_directories_126() {
-        let prepared = prepare(
-            OsStr::new("sudrop-no-such-command"),
-            &[],
-            &env(&[("PATH", "/nonexistent:/tmp")]),
-        )
-        .unwrap();
-        assert_eq!(execute(&prepared).exit_code(), 127);
-        let prepared = prepare(OsStr::new("/"), &[], &env(&[])).unwrap();
-        assert_eq!(execute(&prepared).exit_code(), 126);
-        let prepared = prepare(OsStr::new(""), &[], &env(&[])).unwrap();
-        assert_eq!(execute(&prepared).exit_code(), 127);
+        let code = |command, env: &[&str]| with_prepared(command, env, |p| execute(p).exit_code());
+        assert_eq!(
+            code("sudrop-no-such-command", &["PATH=/nonexistent:/tmp"]),
+            127
+        );
+        assert_eq!(code("/", &[]), 126);
+        assert_eq!(code("", &[]), 127);
     }
 }

@@ -21,11 +21,11 @@
 use crate::cli::InitOptions;
 use crate::error::Error;
 use crate::exec::{self, Prepared};
+use crate::log::{self, Log};
 use crate::signals::{last_signal, signal_name};
-use crate::switch::Log;
-use nix::errno::Errno;
-use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use crate::sys::Errno;
+use crate::sys::process::{self, ChildState, Forked, KillTarget, Pid};
+use crate::sys::signal::{self, Mask, Signal, SignalFd};
 use std::time::{Duration, Instant};
 
 /// After SIGKILL, how long to wait for the killed to be reaped. Only processes sudrop may not
@@ -34,70 +34,39 @@ const KILL_REAP_LIMIT: Duration = Duration::from_secs(5);
 
 /// The launcher's signal state, restored in the child.
 pub struct LauncherSignals {
-    mask: libc::sigset_t,
-    ignored: Vec<i32>,
+    mask: Mask,
+    ignored: Vec<Signal>,
 }
 
 /// Blocks every signal and opens a signalfd for them. Call it first, so that nothing arriving
 /// during start-up is lost or acted on by default.
-pub fn block_signals() -> Result<(LauncherSignals, OwnedFd), Error> {
-    let mut all = MaybeUninit::<libc::sigset_t>::uninit();
-    let mut original = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigfillset initialises the set it is given; sigprocmask reads `all` (initialised
-    // just before) and writes the old mask into `original`.
-    let all = unsafe {
-        libc::sigfillset(all.as_mut_ptr());
-        if libc::sigprocmask(libc::SIG_SETMASK, all.as_ptr(), original.as_mut_ptr()) != 0 {
-            return Err(Error::syscall(
-                "sigprocmask(SIG_SETMASK, all)",
-                Errno::last(),
-            ));
-        }
-        all.assume_init()
-    };
-    // SAFETY: sigprocmask succeeded, so it wrote the old mask.
-    let mask = unsafe { original.assume_init() };
-
+pub fn block_signals() -> Result<(LauncherSignals, SignalFd), Error> {
+    let mask =
+        signal::block_all().map_err(|e| Error::syscall("sigprocmask(SIG_SETMASK, all)", e))?;
     let mut ignored = Vec::new();
-    for signal in 1..=last_signal() {
-        if signal == libc::SIGKILL || signal == libc::SIGSTOP {
+    for number in 1..=last_signal().0 {
+        let signal = Signal(number);
+        if signal == Signal::KILL || signal == Signal::STOP {
             continue;
         }
-        let mut action = MaybeUninit::<libc::sigaction>::uninit();
-        // SAFETY: a null new action only reads the current one into `action`. Signals the libc
-        // reserves for itself answer EINVAL and are skipped.
-        if unsafe { libc::sigaction(signal, std::ptr::null(), action.as_mut_ptr()) } != 0 {
-            continue;
-        }
-        // SAFETY: sigaction succeeded, so it wrote the action.
-        let action = unsafe { action.assume_init() };
-        if action.sa_sigaction == libc::SIG_IGN {
+        // Signals the libc reserves for itself cannot be read and are skipped.
+        if signal::is_ignored(signal) == Some(true) {
             ignored.push(signal);
-            // SAFETY: installs the default disposition; the signal is blocked, so the default
-            // action never runs in the init: it is read from the signalfd instead.
-            unsafe { libc::signal(signal, libc::SIG_DFL) };
+            // The signal is blocked, so the default action never runs in the init: it is read
+            // from the signalfd instead. Ignored, it would never be queued at all.
+            signal::set_default(signal);
         }
     }
-
-    // SAFETY: `all` is an initialised set; -1 asks for a new descriptor.
-    let fd = unsafe { libc::signalfd(-1, &all, libc::SFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(Error::syscall("signalfd", Errno::last()));
-    }
-    // SAFETY: signalfd returned a new descriptor that nothing else owns.
-    Ok((LauncherSignals { mask, ignored }, unsafe {
-        OwnedFd::from_raw_fd(fd)
-    }))
+    let signal_fd = SignalFd::all().map_err(|e| Error::syscall("signalfd", e))?;
+    Ok((LauncherSignals { mask, ignored }, signal_fd))
 }
 
 /// How the exit status is computed: the command's code, or 128+N for death by signal N.
-fn exit_status(wait_status: libc::c_int) -> Option<u8> {
-    if libc::WIFEXITED(wait_status) {
-        Some(libc::WEXITSTATUS(wait_status) as u8)
-    } else if libc::WIFSIGNALED(wait_status) {
-        Some((128 + libc::WTERMSIG(wait_status)) as u8)
-    } else {
-        None
+fn exit_status(state: ChildState) -> Option<u8> {
+    match state {
+        ChildState::Exited(_, code) => Some(code),
+        ChildState::Killed(_, signal) => Some((128 + signal.0) as u8),
+        _ => None,
     }
 }
 
@@ -153,21 +122,16 @@ fn descendants(root: i32) -> Option<Vec<(i32, i32)>> {
     Some(found)
 }
 
-fn send(target: libc::pid_t, signal: i32) -> Result<(), Errno> {
-    // SAFETY: kill has no memory arguments; a stale pid only yields ESRCH.
-    if unsafe { libc::kill(target, signal) } == 0 {
-        Ok(())
-    } else {
-        Err(Errno::last())
-    }
+fn send(target: KillTarget, signal: Signal) -> Result<(), Errno> {
+    process::kill(target, signal)
 }
 
 /// The running init.
 struct Init<'a> {
     options: &'a InitOptions,
     log: Log,
-    signal_fd: OwnedFd,
-    child: libc::pid_t,
+    signal_fd: SignalFd,
+    child: Pid,
     is_pid_1: bool,
     /// The command's status once it has been reaped.
     status: Option<u8>,
@@ -176,72 +140,45 @@ struct Init<'a> {
     /// Whether `waitpid` said there are no children left.
     no_children: bool,
     /// The terminal handed to the command, to hand back after a job-control stop.
-    terminal: Option<libc::c_int>,
+    terminal: Option<i32>,
 }
 
 impl Init<'_> {
     /// Waits for one signal, up to `timeout` (`None`: forever). `None` back means time ran out.
-    fn next_signal(&self, timeout: Option<Duration>) -> Option<i32> {
+    fn next_signal(&self, timeout: Option<Duration>) -> Option<Signal> {
         loop {
-            if let Some(timeout) = timeout {
-                let mut poll_fd = libc::pollfd {
-                    fd: self.signal_fd.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                let millis = libc::c_int::try_from(timeout.as_millis().saturating_add(1))
-                    .unwrap_or(libc::c_int::MAX);
-                // SAFETY: one valid pollfd, which poll may write `revents` into.
-                match unsafe { libc::poll(&mut poll_fd, 1, millis) } {
-                    0 => return None,
-                    n if n < 0 && Errno::last() == Errno::EINTR => continue,
-                    _ => {}
-                }
-            }
-            let mut info = MaybeUninit::<libc::signalfd_siginfo>::uninit();
-            let size = std::mem::size_of::<libc::signalfd_siginfo>();
-            // SAFETY: reads at most `size` bytes into `info`, which has room for them.
-            let read =
-                unsafe { libc::read(self.signal_fd.as_raw_fd(), info.as_mut_ptr().cast(), size) };
-            if read == size as isize {
-                // SAFETY: the kernel filled the whole structure.
-                return Some(unsafe { info.assume_init() }.ssi_signo as i32);
-            }
-            // EINTR cannot really happen with every signal blocked; anything else would be a
-            // kernel bug. Either way, reap in case children died meanwhile, and wait again.
-            if read < 0 && Errno::last() != Errno::EINTR {
-                return Some(libc::SIGCHLD);
-            }
+            return match self.signal_fd.next(timeout) {
+                Ok(signal) => signal,
+                // EINTR cannot really happen with every signal blocked; anything else would be
+                // a kernel bug. Either way, reap in case children died meanwhile.
+                Err(Errno::EINTR) => continue,
+                Err(_) => Some(Signal::CHLD),
+            };
         }
     }
 
     /// Reaps every child that has exited, noting the command's status.
     fn reap(&mut self) {
         loop {
-            let mut wait_status = 0;
-            // SAFETY: waitpid writes the status into a valid integer.
-            let pid =
-                unsafe { libc::waitpid(-1, &mut wait_status, libc::WNOHANG | libc::WUNTRACED) };
-            match pid {
-                0 => return,
-                -1 => {
-                    match Errno::last() {
-                        Errno::EINTR => continue,
-                        Errno::ECHILD => self.no_children = true,
-                        _ => {}
-                    }
+            match process::reap_one() {
+                Ok(ChildState::Running) | Err(_) => return,
+                Ok(ChildState::NoChildren) => {
+                    self.no_children = true;
                     return;
                 }
-                pid if pid == self.child && libc::WIFSTOPPED(wait_status) => self.follow_stop(),
-                pid if pid == self.child => {
-                    if let Some(status) = exit_status(wait_status) {
+                Ok(ChildState::Stopped(pid)) if pid == self.child => self.follow_stop(),
+                Ok(ChildState::Stopped(_)) => {}
+                Ok(state @ (ChildState::Exited(pid, _) | ChildState::Killed(pid, _))) => {
+                    if pid == self.child {
+                        self.status = exit_status(state);
                         self.log.say(format_args!(
-                            "init: the command (pid {pid}) ended with status {status}"
+                            "init: the command (pid {pid}) ended with status {}",
+                            self.status.unwrap_or_default()
                         ));
-                        self.status = Some(status);
+                    } else {
+                        self.log.say(format_args!("init: reaped pid {pid}"));
                     }
                 }
-                pid => self.log.say(format_args!("init: reaped pid {pid}")),
             }
         }
     }
@@ -256,19 +193,16 @@ impl Init<'_> {
         if self.is_pid_1 {
             return;
         }
-        // SAFETY: kill and tcsetpgrp have no memory arguments. SIGSTOP cannot be blocked, so
-        // this returns once sudrop has been continued; SIGTTOU is blocked, so tcsetpgrp cannot
-        // stop it.
-        unsafe {
-            libc::kill(libc::getpid(), libc::SIGSTOP);
-            if let Some(fd) = self.terminal {
-                libc::tcsetpgrp(fd, self.child);
-            }
+        // SIGSTOP cannot be blocked, so this returns once sudrop has been continued; SIGTTOU
+        // is blocked, so handing the terminal back cannot stop it.
+        let _ = send(KillTarget::Process(process::pid()), Signal::STOP);
+        if let Some(fd) = self.terminal {
+            let _ = process::set_terminal_foreground(fd, self.child);
         }
         self.log.say(format_args!("init: continued"));
     }
 
-    fn rewrite(&self, signal: i32) -> Option<i32> {
+    fn rewrite(&self, signal: Signal) -> Option<Signal> {
         match self
             .options
             .rewrites
@@ -281,21 +215,21 @@ impl Init<'_> {
     }
 
     /// Whether sending `signal` asks a process to end (so the drain need not ask again).
-    fn is_terminating(&self, signal: i32) -> bool {
-        [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT, libc::SIGKILL].contains(&signal)
-            || self.rewrite(libc::SIGTERM) == Some(signal)
+    fn is_terminating(&self, signal: Signal) -> bool {
+        [Signal::TERM, Signal::INT, Signal::QUIT, Signal::KILL].contains(&signal)
+            || self.rewrite(Signal::TERM) == Some(signal)
     }
 
-    fn forward(&mut self, received: i32) {
+    fn forward(&mut self, received: Signal) {
         let Some(signal) = self.rewrite(received) else {
             self.log
                 .say(format_args!("init: dropping {}", signal_name(received)));
             return;
         };
         let (target, what) = if self.options.single_child {
-            (self.child, "the command")
+            (KillTarget::Process(self.child), "the command")
         } else {
-            (-self.child, "the command's process group")
+            (KillTarget::Group(self.child), "the command's process group")
         };
         self.log.say(format_args!(
             "init: {} -> {} to {what}",
@@ -307,22 +241,22 @@ impl Init<'_> {
                 self.group_terminated = true
             }
             Ok(()) | Err(Errno::ESRCH) => {}
-            Err(errno) => eprintln!(
-                "sudrop: init: kill({target}, {}): {}",
+            Err(errno) => log::error(format_args!(
+                "init: kill({target:?}, {}): {}",
                 signal_name(signal),
                 errno.desc()
-            ),
+            )),
         }
     }
 
     /// Runs until the command has been reaped.
-    fn supervise(&mut self, pending: Option<i32>) {
+    fn supervise(&mut self, pending: Option<Signal>) {
         if let Some(signal) = pending {
             self.forward(signal);
         }
         while self.status.is_none() {
             match self.next_signal(None) {
-                Some(libc::SIGCHLD) => self.reap(),
+                Some(Signal::CHLD) => self.reap(),
                 Some(signal) => self.forward(signal),
                 None => {}
             }
@@ -331,28 +265,27 @@ impl Init<'_> {
 
     /// Sends `signal` to what the command left behind; `skip_terminated` spares the members of
     /// the command's process group that were already sent a terminating signal.
-    fn signal_leftovers(&self, signal: i32, skip_terminated: bool) {
-        let own_pid = std::process::id() as i32;
-        match descendants(own_pid) {
+    fn signal_leftovers(&self, signal: Signal, skip_terminated: bool) {
+        match descendants(process::pid().0) {
             Some(leftovers) => {
                 for (pid, pgrp) in leftovers {
-                    if skip_terminated && self.group_terminated && pgrp == self.child {
+                    if skip_terminated && self.group_terminated && pgrp == self.child.0 {
                         continue;
                     }
                     self.log.say(format_args!(
                         "init: {} to leftover pid {pid}",
                         signal_name(signal)
                     ));
-                    let _ = send(pid, signal);
+                    let _ = send(KillTarget::Process(Pid(pid)), signal);
                 }
             }
             // Without /proc: the whole namespace as PID 1, else the command's process group.
             None if skip_terminated && self.group_terminated => {}
             None if self.is_pid_1 => {
-                let _ = send(-1, signal);
+                let _ = send(KillTarget::Everyone, signal);
             }
             None => {
-                let _ = send(-self.child, signal);
+                let _ = send(KillTarget::Group(self.child), signal);
             }
         }
     }
@@ -368,7 +301,7 @@ impl Init<'_> {
                 return false;
             }
             match self.next_signal(Some(remaining)) {
-                Some(libc::SIGCHLD) => self.reap(),
+                Some(Signal::CHLD) => self.reap(),
                 Some(signal) => self.log.say(format_args!(
                     "init: draining; {} not forwarded",
                     signal_name(signal)
@@ -389,105 +322,92 @@ impl Init<'_> {
             "init: the command left processes behind; SIGTERM and {} ms of grace",
             self.options.grace.as_millis()
         ));
-        self.signal_leftovers(libc::SIGTERM, true);
+        self.signal_leftovers(Signal::TERM, true);
         if self.wait_for_leftovers(self.options.grace) {
             return;
         }
         self.log.say(format_args!(
             "init: grace period over; SIGKILL to what is left"
         ));
-        self.signal_leftovers(libc::SIGKILL, false);
-        let _ = send(-self.child, libc::SIGKILL);
+        self.signal_leftovers(Signal::KILL, false);
+        let _ = send(KillTarget::Group(self.child), Signal::KILL);
         if !self.wait_for_leftovers(KILL_REAP_LIMIT) {
-            eprintln!("sudrop: init: processes sudrop may not kill are still running");
+            log::error(format_args!(
+                "init: processes sudrop may not kill are still running"
+            ));
         }
     }
 }
 
 /// What the child does between fork and exec. Never returns.
 fn start_command(
-    prepared: &Prepared,
+    prepared: &Prepared<'_>,
     launcher: &LauncherSignals,
-    take_terminal: Option<libc::c_int>,
+    take_terminal: Option<i32>,
 ) -> ! {
-    // SAFETY: setpgid(0, 0) only changes this process's group. tcsetpgrp is called with every
-    // signal still blocked, so SIGTTOU cannot stop the child. Then the launcher's dispositions
-    // and mask come back, exactly, just before the exec.
-    unsafe {
-        libc::setpgid(0, 0);
-        if let Some(fd) = take_terminal {
-            libc::tcsetpgrp(fd, libc::getpgrp());
-        }
-        for &signal in &launcher.ignored {
-            libc::signal(signal, libc::SIG_IGN);
-        }
-        libc::sigprocmask(libc::SIG_SETMASK, &launcher.mask, std::ptr::null_mut());
+    // Its own process group; the terminal is taken with every signal still blocked, so
+    // SIGTTOU cannot stop the child. Then the launcher's dispositions and mask come back,
+    // exactly, just before the exec.
+    let _ = process::set_process_group(Pid(0), Pid(0));
+    if let Some(fd) = take_terminal {
+        let _ = process::set_terminal_foreground(fd, process::process_group());
     }
+    for &ignored in &launcher.ignored {
+        signal::set_ignored(ignored);
+    }
+    let _ = signal::set_mask(&launcher.mask);
     let error = exec::execute(prepared);
-    eprintln!("sudrop: {error}");
-    // SAFETY: _exit ends the child without running the parent's atexit handlers.
-    unsafe { libc::_exit(i32::from(error.exit_code())) }
+    log::error(format_args!("{error}"));
+    process::exit_now(error.exit_code())
 }
 
 /// The descriptor of the controlling terminal if sudrop's process group is its foreground
 /// group (so the command may take it over), tried on stdin, stdout and stderr.
-fn foreground_terminal() -> Option<libc::c_int> {
-    // SAFETY: getpgrp and tcgetpgrp only read process and terminal state.
-    let own_group = unsafe { libc::getpgrp() };
-    (0..=2).find(|&fd| {
-        // SAFETY: tcgetpgrp only reads terminal state; a non-terminal fd answers -1.
-        unsafe { libc::tcgetpgrp(fd) == own_group }
-    })
+fn foreground_terminal() -> Option<i32> {
+    let own_group = process::process_group();
+    (0..=2).find(|&fd| process::terminal_foreground(fd) == Ok(own_group))
 }
 
 /// Prepares the parts of init mode that must precede the fork and come after the identity
 /// switch: the subreaper bit and the parent-death signal. Returns a signal to forward at once
 /// when the parent died before the parent-death signal was armed.
-pub fn arm(options: &InitOptions, parent_before_switch: libc::pid_t) -> Result<Option<i32>, Error> {
-    // SAFETY: getpid has no preconditions.
-    if unsafe { libc::getpid() } != 1 {
-        nix::sys::prctl::set_child_subreaper(true)
+pub fn arm(options: &InitOptions, parent_before_switch: Pid) -> Result<Option<Signal>, Error> {
+    if process::pid() != Pid(1) {
+        process::set_child_subreaper()
             .map_err(|e| Error::syscall("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
     }
     let Some(signal) = options.pdeathsig else {
         return Ok(None);
     };
     // Set after the uid change: the kernel clears it on every credential change.
-    // SAFETY: PR_SET_PDEATHSIG takes a signal number and touches no memory.
-    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, signal as libc::c_ulong, 0, 0, 0) } != 0 {
-        return Err(Error::syscall(
+    process::set_parent_death_signal(signal).map_err(|e| {
+        Error::syscall(
             format!("prctl(PR_SET_PDEATHSIG, {})", signal_name(signal)),
-            Errno::last(),
-        ));
-    }
-    // SAFETY: getppid has no preconditions.
-    let parent_now = unsafe { libc::getppid() };
-    Ok((parent_now != parent_before_switch).then_some(signal))
+            e,
+        )
+    })?;
+    Ok((process::parent_pid() != parent_before_switch).then_some(signal))
 }
 
 /// Forks the command and runs the init until everything has ended; returns the exit status.
 pub fn run(
-    prepared: &Prepared,
+    prepared: &Prepared<'_>,
     options: &InitOptions,
     launcher: &LauncherSignals,
-    signal_fd: OwnedFd,
-    pending: Option<i32>,
+    signal_fd: SignalFd,
+    pending: Option<Signal>,
     log: Log,
 ) -> Result<u8, Error> {
     let take_terminal = foreground_terminal();
-    // SAFETY: sudrop is single-threaded, so the child may run anything up to its exec.
-    let child = match unsafe { nix::unistd::fork() } {
+    let child = match process::fork() {
         Err(errno) => return Err(Error::syscall("fork", errno)),
-        Ok(nix::unistd::ForkResult::Child) => start_command(prepared, launcher, take_terminal),
-        Ok(nix::unistd::ForkResult::Parent { child }) => child.as_raw(),
+        Ok(Forked::Child) => start_command(prepared, launcher, take_terminal),
+        Ok(Forked::Parent(child)) => child,
     };
     // Also here, so the group exists before the first signal is forwarded to it; EACCES once
     // the child has executed is fine.
-    // SAFETY: setpgid and getpid have no memory arguments.
-    let is_pid_1 = unsafe {
-        libc::setpgid(child, child);
-        libc::getpid() == 1
-    };
+    let _ = process::set_process_group(child, child);
+    let is_pid_1 = process::pid() == Pid(1);
     // The init must not keep the launch directory busy (the command keeps its own).
     let _ = std::env::set_current_dir("/");
     log.say(format_args!("init: started the command as pid {child}"));
@@ -544,12 +464,13 @@ mod tests {
     #[test]
     fn wait_statuses_become_exit_codes() {
         // Encodings as the kernel reports them: code << 8, or the signal number.
-        assert_eq!(exit_status(0), Some(0));
-        assert_eq!(exit_status(3 << 8), Some(3));
-        assert_eq!(exit_status(255 << 8), Some(255));
-        assert_eq!(exit_status(libc::SIGTERM), Some(143));
-        assert_eq!(exit_status(libc::SIGKILL | 0x80), Some(137));
-        assert_eq!(exit_status(0x137f), None, "stopped, not ended");
+        let status = |raw| exit_status(process::decode_wait_status(Pid(7), raw));
+        assert_eq!(status(0), Some(0));
+        assert_eq!(status(3 << 8), Some(3));
+        assert_eq!(status(255 << 8), Some(255));
+        assert_eq!(status(libc::SIGTERM), Some(143));
+        assert_eq!(status(libc::SIGKILL | 0x80), Some(137));
+        assert_eq!(status(0x137f), None, "stopped, not ended");
     }
 
     #[test]

@@ -6,22 +6,19 @@
 //! the command inherits it exactly, ignored set and mask alike.
 #![no_main]
 
-use std::ffi::{CStr, OsString, c_char, c_int};
-use std::os::unix::ffi::OsStringExt;
+use std::ffi::{c_char, c_int};
 
 /// # Safety
 /// Called once by the C runtime, with `argc` valid strings in `argv`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // std::env::args() is empty under no_main on musl, so argv is read here.
-    let count = usize::try_from(argc).unwrap_or(0);
-    let args = (0..count)
-        .map(|i| {
-            // SAFETY: the C runtime passes `argc` valid pointers to NUL-terminated strings in
-            // `argv`, alive for the whole process.
-            let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
-            OsString::from_vec(arg.to_bytes().to_vec())
-        })
-        .collect();
-    c_int::from(sudrop::main(args))
+    // SAFETY: the C runtime passes `argc` valid strings that live as long as the process.
+    let args = unsafe { sudrop::sys::exec::arguments(argc, argv) };
+    c_int::from(sudrop::main(&args))
 }
+
+/// Start-up allocations come from a static arena instead of freshly mapped pages.
+#[global_allocator]
+static ALLOCATOR: sudrop::sys::alloc::StartupAllocator<{ sudrop::sys::alloc::ARENA_BYTES }> =
+    sudrop::sys::alloc::StartupAllocator(sudrop::sys::alloc::Arena::new());

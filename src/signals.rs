@@ -1,5 +1,6 @@
 //! Signal names and the values of the init options: `--rewrite`, `--remap-exit`, `--grace`.
 
+use crate::sys::signal::Signal;
 use std::time::Duration;
 
 /// Standard signal names by number (Linux x86_64/aarch64 numbering).
@@ -41,21 +42,21 @@ const NAMES: &[(&str, i32)] = &[
 
 /// The real-time signals this libc leaves to applications.
 pub fn realtime_range() -> std::ops::RangeInclusive<i32> {
-    libc::SIGRTMIN()..=libc::SIGRTMAX()
+    Signal::realtime_min().0..=Signal::realtime_max().0
 }
 
 /// The highest signal number.
-pub fn last_signal() -> i32 {
-    libc::SIGRTMAX()
+pub fn last_signal() -> Signal {
+    Signal::realtime_max()
 }
 
 /// `TERM`, `SIGTERM`, `term`, `15`, `RTMIN`, `RTMIN+2`, `SIGRTMAX-1`.
-pub fn parse_signal(text: &str) -> Result<i32, String> {
+pub fn parse_signal(text: &str) -> Result<Signal, String> {
     let invalid = || format!("unknown signal '{text}'");
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let number: i32 = text.parse().map_err(|_| invalid())?;
-        return if (1..=last_signal()).contains(&number) {
-            Ok(number)
+        return if (1..=last_signal().0).contains(&number) {
+            Ok(Signal(number))
         } else {
             Err(invalid())
         };
@@ -63,7 +64,7 @@ pub fn parse_signal(text: &str) -> Result<i32, String> {
     let upper = text.to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
     if let Some(&(_, number)) = NAMES.iter().find(|(known, _)| *known == name) {
-        return Ok(number);
+        return Ok(Signal(number));
     }
     let realtime = realtime_range();
     let (base, offset) = match name.find(['+', '-']) {
@@ -85,32 +86,31 @@ pub fn parse_signal(text: &str) -> Result<i32, String> {
         }
         _ => return Err(invalid()),
     };
-    let number = base + offset;
-    if realtime.contains(&number) {
-        Ok(number)
-    } else {
-        Err(invalid())
+    match base.checked_add(offset) {
+        Some(number) if realtime.contains(&number) => Ok(Signal(number)),
+        _ => Err(invalid()),
     }
 }
 
 /// The conventional name of a signal, for messages.
-pub fn signal_name(number: i32) -> String {
+pub fn signal_name(signal: Signal) -> String {
+    let number = signal.0;
     match NAMES.iter().find(|(_, n)| *n == number) {
         Some((name, _)) => format!("SIG{name}"),
         None if realtime_range().contains(&number) => {
-            format!("SIGRTMIN+{}", number - libc::SIGRTMIN())
+            format!("SIGRTMIN+{}", number - Signal::realtime_min().0)
         }
         None => format!("signal {number}"),
     }
 }
 
 /// `--rewrite FROM:TO`: `TO` = 0 drops the signal.
-pub fn parse_rewrite(text: &str) -> Result<(i32, Option<i32>), String> {
+pub fn parse_rewrite(text: &str) -> Result<(Signal, Option<Signal>), String> {
     let (from, to) = text
         .split_once(':')
         .ok_or_else(|| format!("--rewrite '{text}': the form is FROM:TO"))?;
     let from = parse_signal(from).map_err(|e| format!("--rewrite '{text}': {e}"))?;
-    if from == libc::SIGCHLD || from == libc::SIGKILL || from == libc::SIGSTOP {
+    if [Signal::CHLD, Signal::KILL, Signal::STOP].contains(&from) {
         return Err(format!(
             "--rewrite '{text}': {} is never forwarded",
             signal_name(from)
@@ -162,7 +162,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut micros = if whole.is_empty() {
         0
     } else {
-        whole.parse::<u64>().map_err(|_| invalid())? * unit_micros
+        whole
+            .parse::<u64>()
+            .ok()
+            .and_then(|whole| whole.checked_mul(unit_micros))
+            .ok_or_else(invalid)?
     };
     let mut scale = unit_micros;
     for digit in fraction.bytes() {
@@ -183,29 +187,33 @@ mod tests {
     #[test]
     fn signal_names_numbers_and_realtime() {
         for text in ["TERM", "SIGTERM", "term", "SigTerm", "15"] {
-            assert_eq!(parse_signal(text), Ok(libc::SIGTERM), "{text}");
+            assert_eq!(parse_signal(text), Ok(Signal::TERM), "{text}");
         }
-        assert_eq!(parse_signal("WINCH"), Ok(28));
-        assert_eq!(parse_signal("RTMIN"), Ok(libc::SIGRTMIN()));
-        assert_eq!(parse_signal("SIGRTMIN+2"), Ok(libc::SIGRTMIN() + 2));
-        assert_eq!(parse_signal("RTMAX-1"), Ok(libc::SIGRTMAX() - 1));
+        assert_eq!(parse_signal("WINCH"), Ok(Signal(28)));
+        assert_eq!(parse_signal("RTMIN"), Ok(Signal::realtime_min()));
+        assert_eq!(parse_signal("SIGRTMIN+2"), Ok(Signal(libc::SIGRTMIN() + 2)));
+        assert_eq!(parse_signal("RTMAX-1"), Ok(Signal(libc::SIGRTMAX() - 1)));
         for text in [
             "", "0", "65", "BOGUS", "RTMIN+99", "RTMIN+", "RTMAX+1", "+15", "-15", "SIG",
         ] {
             assert!(parse_signal(text).is_err(), "{text:?}");
         }
-        assert_eq!(signal_name(15).to_string(), "SIGTERM");
-        assert_eq!(signal_name(libc::SIGRTMIN() + 2).to_string(), "SIGRTMIN+2");
+        assert_eq!(signal_name(Signal::TERM), "SIGTERM");
+        assert!(parse_signal("RTMIN+2147483647").is_err(), "no overflow");
+        assert_eq!(signal_name(Signal(libc::SIGRTMIN() + 2)), "SIGRTMIN+2");
     }
 
     #[test]
     fn rewrites_map_or_drop() {
         assert_eq!(
             parse_rewrite("TERM:QUIT"),
-            Ok((libc::SIGTERM, Some(libc::SIGQUIT)))
+            Ok((Signal::TERM, Some(Signal::QUIT)))
         );
-        assert_eq!(parse_rewrite("15:0"), Ok((libc::SIGTERM, None)));
-        assert_eq!(parse_rewrite("SIGTERM:SIGWINCH"), Ok((15, Some(28))));
+        assert_eq!(parse_rewrite("15:0"), Ok((Signal::TERM, None)));
+        assert_eq!(
+            parse_rewrite("SIGTERM:SIGWINCH"),
+            Ok((Signal(15), Some(Signal(28))))
+        );
         for text in [
             "TERM",
             "TERM:",
@@ -249,6 +257,9 @@ mod tests {
             ".",
             "1e3",
             "99999999999",
+            // Once wrapped around to about 10 s.
+            "307445734562m",
+            "999999999999m",
         ] {
             assert!(parse_duration(text).is_err(), "{text:?}");
         }

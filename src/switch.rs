@@ -6,50 +6,51 @@
 //! 2. `setgroups`, then `setresgid`, then `setresuid`: each of the first two needs CAP_SETGID,
 //!    which the uid change takes away. (To keep capabilities, `PR_SET_KEEPCAPS` is set first
 //!    so that the permitted set survives the uid change.)
-//! 3. Set the effective, permitted and inheritable sets to what is kept, then the ambient set:
-//!    a capability may only be ambient while it is permitted and inheritable. The kernel
-//!    clears permitted, effective and ambient on a uid change from root, but never the
-//!    inheritable set, so that one must be cleared explicitly.
-//! 4. Verify the result from the kernel's own answers, and that root cannot be regained.
+//! 3. Set the effective, permitted and inheritable sets to what is kept, in one `capset`, then
+//!    raise the kept capabilities in the ambient set: a capability may only be ambient while it
+//!    is permitted and inheritable, and the kernel removes from the ambient set whatever the
+//!    `capset` leaves out of either. The kernel clears permitted, effective and ambient on a
+//!    uid change from root, but never the inheritable set, so that one must be set explicitly.
+//! 4. Verify the result from the kernel's own answers (one `capget` after the change), and
+//!    that root cannot be regained.
+//!
+//! The bounding set is emptied without reading it first, and not read back: the kernel removes
+//! a capability from it on every `PR_CAPBSET_DROP` that succeeds, and answers EINVAL past its
+//! last capability, which ends the loop (so a capability newer than sudrop is dropped too).
+//! Any other answer stops the switch. Each of these calls commits new credentials, which costs
+//! about a microsecond here, so the 41 drops are most of what the switch costs.
 //!
 //! All calls go through [`Kernel`], so the order and the decisions are unit-tested with a
 //! model of the kernel's rules; [`LinuxKernel`] is the real thing.
 
-use crate::capability::CapMask;
+use crate::capability::{Cap, CapMask};
 use crate::error::Error;
 use crate::id::{Gid, Uid};
+use crate::log::Log;
 use crate::resolve::Target;
-use caps::{CapSet, Capability};
-use nix::errno::Errno;
-use std::fmt;
-
-/// The five capability sets of the calling thread.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CapState {
-    pub effective: CapMask,
-    pub permitted: CapMask,
-    pub inheritable: CapMask,
-    pub ambient: CapMask,
-    pub bounding: CapMask,
-}
+use crate::sys;
+use crate::sys::caps::{BoundingDrop, CapSets};
 
 /// The calls the switch makes. Each returns the error sudrop reports.
 pub trait Kernel {
     fn resuid(&self) -> Result<[Uid; 3], Error>;
     fn resgid(&self) -> Result<[Gid; 3], Error>;
     fn groups(&self) -> Result<Vec<Gid>, Error>;
-    fn capabilities(&self) -> Result<CapState, Error>;
-    fn drop_bounding(&mut self, number: u8) -> Result<(), Error>;
+    /// The effective, permitted and inheritable sets, in one read.
+    fn capabilities(&self) -> Result<CapSets, Error>;
+    /// The bounding set, read capability by capability.
+    fn bounding(&self) -> Result<CapMask, Error>;
+    fn ambient_has(&self, number: u8) -> Result<bool, Error>;
+    fn drop_bounding(&mut self, number: u8) -> Result<BoundingDrop, Error>;
     fn set_keepcaps(&mut self, on: bool) -> Result<(), Error>;
     fn set_groups(&mut self, groups: &[Gid]) -> Result<(), Error>;
     /// Sets the real, effective and saved gid.
     fn set_gid(&mut self, gid: Gid) -> Result<(), Error>;
     /// Sets the real, effective and saved uid.
     fn set_uid(&mut self, uid: Uid) -> Result<(), Error>;
-    /// Sets the effective, permitted and inheritable sets to `mask`.
-    fn set_capabilities(&mut self, mask: CapMask) -> Result<(), Error>;
-    /// Makes the ambient set exactly `mask`.
-    fn set_ambient(&mut self, mask: CapMask) -> Result<(), Error>;
+    /// Sets the effective, permitted and inheritable sets at once.
+    fn set_capabilities(&mut self, sets: CapSets) -> Result<(), Error>;
+    fn raise_ambient(&mut self, number: u8) -> Result<(), Error>;
     fn set_no_new_privs(&mut self) -> Result<(), Error>;
 }
 
@@ -61,39 +62,38 @@ pub struct Request<'a> {
     pub no_new_privs: bool,
 }
 
-/// Says what sudrop does, on stderr, under `--verbose`.
-#[derive(Clone, Copy)]
-pub struct Log {
-    pub verbose: bool,
-}
-
-impl Log {
-    pub fn say(self, message: fmt::Arguments<'_>) {
-        if self.verbose {
-            eprintln!("sudrop: {message}");
-        }
-    }
+fn sorted_unique(groups: &[Gid]) -> Vec<Gid> {
+    let mut groups = groups.to_vec();
+    groups.sort_unstable();
+    groups.dedup();
+    groups
 }
 
 fn same_set(a: &[Gid], b: &[Gid]) -> bool {
-    let (mut a, mut b) = (a.to_vec(), b.to_vec());
-    a.sort_unstable();
-    a.dedup();
-    b.sort_unstable();
-    b.dedup();
-    a == b
+    sorted_unique(a) == sorted_unique(b)
 }
 
 fn ids_text(uid: Uid, gid: Gid) -> String {
     format!("uid {uid} gid {gid}")
 }
 
-fn list(groups: &[Gid]) -> String {
-    groups
-        .iter()
-        .map(Gid::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+pub fn list(groups: &[Gid]) -> String {
+    let mut text = String::new();
+    for (index, gid) in groups.iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        text.push_str(&gid.to_string());
+    }
+    text
+}
+
+fn keep_all(keep: CapMask) -> CapSets {
+    CapSets {
+        effective: keep,
+        permitted: keep,
+        inheritable: keep,
+    }
 }
 
 /// Switches the calling process to `request.target`. On error the process may be half-way;
@@ -117,8 +117,8 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
 
     let uid_changes = uids != [target.uid; 3];
     let gid_changes = gids != [target.gid; 3];
-    let may_set_ids = before.effective.contains(Capability::CAP_SETUID)
-        && before.effective.contains(Capability::CAP_SETGID);
+    let may_set_ids =
+        before.effective.contains(Cap::SETUID) && before.effective.contains(Cap::SETGID);
     if (uid_changes || gid_changes) && !may_set_ids {
         return Err(Error::NeedPrivilege {
             from: ids_text(uids[0], gids[0]),
@@ -126,7 +126,7 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
         });
     }
     let groups_differ = !same_set(&groups, &target.groups);
-    let set_groups = groups_differ && before.effective.contains(Capability::CAP_SETGID);
+    let set_groups = groups_differ && before.effective.contains(Cap::SETGID);
     if groups_differ && !set_groups {
         // Only reachable with unchanged ids and no CAP_SETGID: a runtime already started us
         // as the target (Kubernetes runAsUser) and chose the supplementary groups itself.
@@ -143,21 +143,21 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
         ));
     }
 
-    let mut bounding_kept = false;
     if restrict {
-        let to_drop = before.bounding.minus(keep);
-        if to_drop == CapMask::EMPTY {
-        } else if before.effective.contains(Capability::CAP_SETPCAP) {
+        if before.effective.contains(Cap::SETPCAP) {
             log.say(format_args!("bounding set: dropping all but {keep}"));
-            for number in (0..64).filter(|&n| to_drop.has(n)) {
-                kernel.drop_bounding(number)?;
+            for number in (0..64).filter(|&number| !keep.has(number)) {
+                if kernel.drop_bounding(number)? == BoundingDrop::NoSuchCapability {
+                    break;
+                }
             }
         } else {
-            bounding_kept = true;
-            log.say(format_args!(
-                "bounding set left as it is ({}): no CAP_SETPCAP to shrink it",
-                before.bounding
-            ));
+            let bounding = kernel.bounding()?;
+            if !bounding.is_subset_of(keep) {
+                log.say(format_args!(
+                    "bounding set left as it is ({bounding}): no CAP_SETPCAP to shrink it"
+                ));
+            }
         }
     }
 
@@ -181,8 +181,10 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
         log.say(format_args!(
             "capabilities: effective, permitted, inheritable and ambient = {keep}"
         ));
-        kernel.set_capabilities(keep)?;
-        kernel.set_ambient(keep)?;
+        kernel.set_capabilities(keep_all(keep))?;
+        for number in keep.numbers() {
+            kernel.raise_ambient(number)?;
+        }
     }
     if keepcaps {
         kernel.set_keepcaps(false)?;
@@ -192,7 +194,7 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
         kernel.set_no_new_privs()?;
     }
 
-    verify(kernel, request, restrict, bounding_kept, set_groups)
+    verify(kernel, request, restrict, set_groups)
 }
 
 /// Checks the switch against the kernel's own answers.
@@ -200,7 +202,6 @@ fn verify(
     kernel: &mut impl Kernel,
     request: &Request<'_>,
     restrict: bool,
-    bounding_kept: bool,
     groups_were_set: bool,
 ) -> Result<(), Error> {
     let target = request.target;
@@ -222,12 +223,11 @@ fn verify(
         )));
     }
     if restrict {
-        let caps = kernel.capabilities()?;
+        let after = kernel.capabilities()?;
         let sets = [
-            ("effective", caps.effective),
-            ("permitted", caps.permitted),
-            ("inheritable", caps.inheritable),
-            ("ambient", caps.ambient),
+            ("effective", after.effective),
+            ("permitted", after.permitted),
+            ("inheritable", after.inheritable),
         ];
         for (name, set) in sets {
             if set != keep {
@@ -236,23 +236,24 @@ fn verify(
                 )));
             }
         }
-        if !bounding_kept && !caps.bounding.is_subset_of(keep) {
-            return Err(Error::Verify(format!(
-                "after the switch: bounding set is {}",
-                caps.bounding
-            )));
+        // The kernel keeps the ambient set within permitted and inheritable, both now exactly
+        // `keep`: only the kept capabilities need asking about.
+        for number in keep.numbers() {
+            if !kernel.ambient_has(number)? {
+                return Err(Error::Verify(format!(
+                    "after the switch: {} is not ambient",
+                    CapMask(1 << number)
+                )));
+            }
         }
     }
-    if !target.uid.is_root() && !keep.contains(Capability::CAP_SETUID) {
+    if !target.uid.is_root() && !keep.contains(Cap::SETUID) {
         if kernel.set_uid(Uid::ROOT).is_ok() {
             return Err(Error::Verify(
                 "after the switch: setresuid(0,0,0) succeeded".into(),
             ));
         }
-        if target.gid != Gid(0)
-            && !keep.contains(Capability::CAP_SETGID)
-            && kernel.set_gid(Gid(0)).is_ok()
-        {
+        if target.gid != Gid(0) && !keep.contains(Cap::SETGID) && kernel.set_gid(Gid(0)).is_ok() {
             return Err(Error::Verify(
                 "after the switch: setresgid(0,0,0) succeeded".into(),
             ));
@@ -261,141 +262,91 @@ fn verify(
     Ok(())
 }
 
-/// The real kernel.
+/// The real kernel, through the syscall layer.
 pub struct LinuxKernel;
-
-fn caps_error(call: &str) -> impl FnOnce(caps::errors::CapsError) -> Error + '_ {
-    move |error| Error::Capability(format!("{call}: {error}"))
-}
-
-fn read_set(set: CapSet) -> Result<CapMask, Error> {
-    let caps = caps::read(None, set).map_err(caps_error("capget"))?;
-    Ok(caps
-        .into_iter()
-        .fold(CapMask::EMPTY, |mask, cap| mask.union(CapMask::of(cap))))
-}
-
-fn to_hash_set(mask: CapMask) -> caps::CapsHashSet {
-    mask.named().collect()
-}
 
 impl Kernel for LinuxKernel {
     fn resuid(&self) -> Result<[Uid; 3], Error> {
-        let ids = nix::unistd::getresuid().map_err(|e| Error::syscall("getresuid", e))?;
-        Ok([ids.real, ids.effective, ids.saved].map(|id| Uid(id.as_raw())))
+        sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))
     }
 
     fn resgid(&self) -> Result<[Gid; 3], Error> {
-        let ids = nix::unistd::getresgid().map_err(|e| Error::syscall("getresgid", e))?;
-        Ok([ids.real, ids.effective, ids.saved].map(|id| Gid(id.as_raw())))
+        sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))
     }
 
     fn groups(&self) -> Result<Vec<Gid>, Error> {
-        let groups = nix::unistd::getgroups().map_err(|e| Error::syscall("getgroups", e))?;
-        Ok(groups.into_iter().map(|g| Gid(g.as_raw())).collect())
+        sys::cred::groups().map_err(|e| Error::syscall("getgroups", e))
     }
 
-    fn capabilities(&self) -> Result<CapState, Error> {
-        // The bounding set is read by number, not through /proc and not limited to the
-        // capabilities this build knows by name: the kernel answers EINVAL past its last one.
-        let mut bounding = CapMask::EMPTY;
-        for number in 0..64u8 {
-            // SAFETY: PR_CAPBSET_READ takes one integer argument and touches no memory.
-            let answer =
-                unsafe { libc::prctl(libc::PR_CAPBSET_READ, libc::c_ulong::from(number), 0, 0, 0) };
-            match answer {
-                1 => bounding = bounding.union(CapMask(1 << number)),
-                0 => {}
-                _ if Errno::last() == Errno::EINVAL => break,
-                _ => {
-                    return Err(Error::syscall(
-                        format!("prctl(PR_CAPBSET_READ, {number})"),
-                        Errno::last(),
-                    ));
-                }
-            }
-        }
-        Ok(CapState {
-            effective: read_set(CapSet::Effective)?,
-            permitted: read_set(CapSet::Permitted)?,
-            inheritable: read_set(CapSet::Inheritable)?,
-            ambient: read_set(CapSet::Ambient)?,
-            bounding,
-        })
+    fn capabilities(&self) -> Result<CapSets, Error> {
+        sys::caps::get().map_err(|e| Error::syscall("capget", e))
     }
 
-    fn drop_bounding(&mut self, number: u8) -> Result<(), Error> {
-        // SAFETY: PR_CAPBSET_DROP takes one integer argument and touches no memory.
-        let answer =
-            unsafe { libc::prctl(libc::PR_CAPBSET_DROP, libc::c_ulong::from(number), 0, 0, 0) };
-        if answer != 0 {
-            return Err(Error::syscall(
-                format!("prctl(PR_CAPBSET_DROP, {number})"),
-                Errno::last(),
-            ));
-        }
-        Ok(())
+    fn bounding(&self) -> Result<CapMask, Error> {
+        sys::caps::bounding().map_err(|e| Error::syscall("prctl(PR_CAPBSET_READ)", e))
+    }
+
+    fn ambient_has(&self, number: u8) -> Result<bool, Error> {
+        sys::caps::ambient_has(number)
+            .map_err(|e| Error::syscall(format!("prctl(PR_CAP_AMBIENT_IS_SET, {number})"), e))
+    }
+
+    fn drop_bounding(&mut self, number: u8) -> Result<BoundingDrop, Error> {
+        sys::caps::drop_bounding(number)
+            .map_err(|e| Error::syscall(format!("prctl(PR_CAPBSET_DROP, {number})"), e))
     }
 
     fn set_keepcaps(&mut self, on: bool) -> Result<(), Error> {
-        nix::sys::prctl::set_keepcaps(on)
+        sys::caps::set_keepcaps(on)
             .map_err(|e| Error::syscall(format!("prctl(PR_SET_KEEPCAPS, {})", u8::from(on)), e))
     }
 
     fn set_groups(&mut self, groups: &[Gid]) -> Result<(), Error> {
-        let groups: Vec<_> = groups
-            .iter()
-            .map(|g| nix::unistd::Gid::from_raw(g.0))
-            .collect();
-        nix::unistd::setgroups(&groups).map_err(|e| {
-            let list = groups
-                .iter()
-                .map(|g| g.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            Error::syscall(format!("setgroups({list})"), e)
-        })
+        sys::cred::set_groups(groups)
+            .map_err(|e| Error::syscall(format!("setgroups({})", list(groups)), e))
     }
 
     fn set_gid(&mut self, gid: Gid) -> Result<(), Error> {
-        let id = nix::unistd::Gid::from_raw(gid.0);
-        nix::unistd::setresgid(id, id, id)
+        sys::cred::set_gid(gid)
             .map_err(|e| Error::syscall(format!("setresgid({gid},{gid},{gid})"), e))
     }
 
     fn set_uid(&mut self, uid: Uid) -> Result<(), Error> {
-        let id = nix::unistd::Uid::from_raw(uid.0);
-        nix::unistd::setresuid(id, id, id)
+        sys::cred::set_uid(uid)
             .map_err(|e| Error::syscall(format!("setresuid({uid},{uid},{uid})"), e))
     }
 
-    fn set_capabilities(&mut self, mask: CapMask) -> Result<(), Error> {
-        // Effective first: it must stay a subset of permitted at every step.
-        let set = to_hash_set(mask);
-        caps::set(None, CapSet::Effective, &set).map_err(caps_error("capset(effective)"))?;
-        caps::set(None, CapSet::Permitted, &set).map_err(caps_error("capset(permitted)"))?;
-        caps::set(None, CapSet::Inheritable, &set).map_err(caps_error("capset(inheritable)"))
+    fn set_capabilities(&mut self, sets: CapSets) -> Result<(), Error> {
+        sys::caps::set(sets).map_err(|e| Error::syscall("capset", e))
     }
 
-    fn set_ambient(&mut self, mask: CapMask) -> Result<(), Error> {
-        caps::clear(None, CapSet::Ambient)
-            .map_err(caps_error("prctl(PR_CAP_AMBIENT_CLEAR_ALL)"))?;
-        for cap in mask.named() {
-            caps::raise(None, CapSet::Ambient, cap)
-                .map_err(caps_error("prctl(PR_CAP_AMBIENT_RAISE)"))?;
-        }
-        Ok(())
+    fn raise_ambient(&mut self, number: u8) -> Result<(), Error> {
+        sys::caps::raise_ambient(number)
+            .map_err(|e| Error::syscall(format!("prctl(PR_CAP_AMBIENT_RAISE, {number})"), e))
     }
 
     fn set_no_new_privs(&mut self) -> Result<(), Error> {
-        nix::sys::prctl::set_no_new_privs()
-            .map_err(|e| Error::syscall("prctl(PR_SET_NO_NEW_PRIVS)", e))
+        sys::caps::set_no_new_privs().map_err(|e| Error::syscall("prctl(PR_SET_NO_NEW_PRIVS)", e))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::Errno;
+
+    /// The five capability sets of a thread, as the model keeps them.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    struct CapState {
+        effective: CapMask,
+        permitted: CapMask,
+        inheritable: CapMask,
+        ambient: CapMask,
+        bounding: CapMask,
+    }
+
+    /// The kernel's last capability number, in the model.
+    const LAST_CAP: u8 = 40;
 
     const SETUID: u64 = 1 << 7;
     const SETGID: u64 = 1 << 6;
@@ -417,6 +368,8 @@ mod tests {
         lying_setuid: bool,
         /// Makes setgroups fail, as in a user namespace with setgroups "deny".
         setgroups_denied: bool,
+        /// Makes dropping this capability from the bounding set fail (an LSM's veto).
+        refused_drop: Option<u8>,
     }
 
     impl Model {
@@ -438,6 +391,7 @@ mod tests {
                 calls: vec![],
                 lying_setuid: false,
                 setgroups_denied: false,
+                refused_drop: None,
             }
         }
 
@@ -473,16 +427,30 @@ mod tests {
         fn groups(&self) -> Result<Vec<Gid>, Error> {
             Ok(self.groups.clone())
         }
-        fn capabilities(&self) -> Result<CapState, Error> {
-            Ok(self.caps)
+        fn capabilities(&self) -> Result<CapSets, Error> {
+            Ok(CapSets {
+                effective: self.caps.effective,
+                permitted: self.caps.permitted,
+                inheritable: self.caps.inheritable,
+            })
         }
-        fn drop_bounding(&mut self, number: u8) -> Result<(), Error> {
-            if !self.has(SETPCAP) {
-                return self.eperm(format!("drop_bounding({number})"));
+        fn bounding(&self) -> Result<CapMask, Error> {
+            Ok(self.caps.bounding)
+        }
+        fn ambient_has(&self, number: u8) -> Result<bool, Error> {
+            Ok(self.caps.ambient.has(number))
+        }
+        fn drop_bounding(&mut self, number: u8) -> Result<BoundingDrop, Error> {
+            if !self.has(SETPCAP) || self.refused_drop == Some(number) {
+                self.eperm(format!("drop_bounding({number})"))?;
+            }
+            if number > LAST_CAP {
+                self.calls.push(format!("drop_bounding({number}) EINVAL"));
+                return Ok(BoundingDrop::NoSuchCapability);
             }
             self.caps.bounding = self.caps.bounding.minus(CapMask(1 << number));
             self.calls.push(format!("drop_bounding({number})"));
-            Ok(())
+            Ok(BoundingDrop::Dropped)
         }
         fn set_keepcaps(&mut self, on: bool) -> Result<(), Error> {
             self.keepcaps = on;
@@ -528,24 +496,31 @@ mod tests {
             }
             Ok(())
         }
-        fn set_capabilities(&mut self, mask: CapMask) -> Result<(), Error> {
+        fn set_capabilities(&mut self, sets: CapSets) -> Result<(), Error> {
+            // capset(2): permitted may only shrink, inheritable stays within the old
+            // inheritable and permitted sets, effective within the new permitted set.
             let inheritable_allowed = self.caps.inheritable.union(self.caps.permitted);
-            if !mask.is_subset_of(self.caps.permitted) || !mask.is_subset_of(inheritable_allowed) {
+            if !sets.permitted.is_subset_of(self.caps.permitted)
+                || !sets.inheritable.is_subset_of(inheritable_allowed)
+                || !sets.effective.is_subset_of(sets.permitted)
+            {
                 return self.eperm("capset".into());
             }
-            self.caps.effective = mask;
-            self.caps.permitted = mask;
-            self.caps.inheritable = mask;
-            self.calls.push(format!("capset({:#x})", mask.0));
+            self.caps.effective = sets.effective;
+            self.caps.permitted = sets.permitted;
+            self.caps.inheritable = sets.inheritable;
+            // What is no longer both permitted and inheritable leaves the ambient set.
+            self.caps.ambient =
+                CapMask(self.caps.ambient.0 & sets.permitted.0 & sets.inheritable.0);
+            self.calls.push(format!("capset({:#x})", sets.effective.0));
             Ok(())
         }
-        fn set_ambient(&mut self, mask: CapMask) -> Result<(), Error> {
-            if !mask.is_subset_of(self.caps.permitted) || !mask.is_subset_of(self.caps.inheritable)
-            {
-                return self.eperm("ambient".into());
+        fn raise_ambient(&mut self, number: u8) -> Result<(), Error> {
+            if !self.caps.permitted.has(number) || !self.caps.inheritable.has(number) {
+                return self.eperm(format!("ambient_raise({number})"));
             }
-            self.caps.ambient = mask;
-            self.calls.push(format!("ambient({:#x})", mask.0));
+            self.caps.ambient = self.caps.ambient.union(CapMask(1 << number));
+            self.calls.push(format!("ambient_raise({number})"));
             Ok(())
         }
         fn set_no_new_privs(&mut self) -> Result<(), Error> {
@@ -600,16 +575,13 @@ mod tests {
             .iter()
             .position(|c| c.starts_with("setgroups"))
             .unwrap();
-        assert_eq!(
-            model.calls[..first_id_call].len(),
-            41,
-            "all 41 bounding drops come first"
-        );
-        assert!(
-            model.calls[..first_id_call]
-                .iter()
-                .all(|c| c.starts_with("drop_bounding("))
-        );
+        // Every capability the kernel has is dropped, without reading the set first; the
+        // kernel's EINVAL past its last one ends the loop.
+        let expected_drops: Vec<String> = (0..=LAST_CAP)
+            .map(|n| format!("drop_bounding({n})"))
+            .chain(["drop_bounding(41) EINVAL".to_string()])
+            .collect();
+        assert_eq!(model.calls[..first_id_call], expected_drops);
         assert_eq!(
             changes(&model),
             [
@@ -617,7 +589,6 @@ mod tests {
                 "setgid(1000)",
                 "setuid(1000)",
                 "capset(0x0)",
-                "ambient(0x0)",
                 "setuid(0) EPERM",
                 "setgid(0) EPERM"
             ]
@@ -698,12 +669,7 @@ mod tests {
         run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
         assert_eq!(
             changes(&model),
-            [
-                "capset(0x0)",
-                "ambient(0x0)",
-                "setuid(0) EPERM",
-                "setgid(0) EPERM"
-            ]
+            ["capset(0x0)", "setuid(0) EPERM", "setgid(0) EPERM"]
         );
         // Runtime-chosen supplementary groups are kept when there is no CAP_SETGID.
         let mut model = Model::user(1000, 1000);
@@ -760,6 +726,33 @@ mod tests {
         model.setgroups_denied = true;
         model.groups = vec![Gid(5)];
         run(&mut model, &target(1000, 1000, &[5]), None, false).unwrap();
+    }
+
+    #[test]
+    fn a_refused_bounding_drop_stops_the_switch_before_any_id_change() {
+        let mut model = Model::root();
+        model.refused_drop = Some(21);
+        let error = run(&mut model, &target(1000, 1000, &[]), None, false).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "drop_bounding(21): Operation not permitted"
+        );
+        assert_eq!(model.uids, [Uid(0); 3]);
+        assert!(!model.calls.iter().any(|c| c.starts_with("set")));
+    }
+
+    #[test]
+    fn ambient_capabilities_from_the_launcher_go_with_the_capset() {
+        // An ambient capability stays only while permitted and inheritable; the one capset
+        // to the empty sets removes it, with no ambient call at all.
+        let mut model = Model::user(1000, 1000);
+        let bind = CapMask(NET_BIND);
+        model.caps.permitted = bind;
+        model.caps.inheritable = bind;
+        model.caps.ambient = bind;
+        run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
+        assert_eq!(model.caps.ambient, CapMask::EMPTY);
+        assert!(!model.calls.iter().any(|c| c.starts_with("ambient")));
     }
 
     #[test]

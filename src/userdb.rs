@@ -104,11 +104,19 @@ pub enum DatabaseError {
 impl std::fmt::Display for DatabaseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DatabaseError::Open(e) => write!(f, "cannot open: {}", crate::error::io_text(e)),
+            DatabaseError::Open(e) => write!(f, "cannot open: {}", errno_text(e)),
             DatabaseError::NotRegularFile => f.write_str("not a regular file"),
             DatabaseError::TooLarge => write!(f, "larger than {} bytes", MAX_DATABASE_BYTES),
-            DatabaseError::Read(e) => write!(f, "cannot read: {}", crate::error::io_text(e)),
+            DatabaseError::Read(e) => write!(f, "cannot read: {}", errno_text(e)),
         }
+    }
+}
+
+/// The errno text of an I/O error, without Rust's "(os error N)" suffix.
+fn errno_text(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => crate::sys::Errno::from_raw(code).desc().to_string(),
+        None => error.to_string(),
     }
 }
 

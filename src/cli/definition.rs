@@ -1,0 +1,108 @@
+//! The command line's definition of record, in clap: the man page, the completions and the
+//! `--help` text are generated from it. The binary parses with the small parser in
+//! [`super`], which a test holds to exactly what this definition accepts.
+
+use clap::{Arg, ArgAction, Command, value_parser};
+use std::ffi::OsString;
+
+pub const ABOUT: &str = "Run a command as another user with capabilities dropped, by exec or under an unprivileged init";
+
+const AFTER_HELP: &str = "\
+USER-SPEC is USER, USER:GROUP, :GROUP, USER: or empty (the current user). A part made only of
+digits is an id and is never looked up as a name. Resolution follows gosu: without GROUP the
+supplementary groups are USER's memberships in /etc/group; with GROUP there are none.
+
+With --init, sudrop switches to USER-SPEC itself, then forks COMMAND in its own process group,
+forwards every signal but SIGCHLD to that group, reaps every zombie, and when COMMAND exits gives
+the processes it left behind SIGTERM and the --grace period before SIGKILL. Each init option can
+also come from the environment: SUDROP_INIT=1, SUDROP_SINGLE_CHILD=1, SUDROP_REWRITE=TERM:QUIT,...,
+SUDROP_REMAP_EXIT=143:0,..., SUDROP_GRACE=30s, SUDROP_PDEATHSIG=TERM (a flag wins).
+
+Exit status:
+  125  sudrop itself failed (usage, user spec, user database, privilege switch)
+  126  COMMAND was found but cannot be executed
+  127  COMMAND was not found
+  otherwise the exit status of COMMAND (in exec mode sudrop is replaced by it; with --init,
+  128+N when signal N killed it, after --remap-exit)";
+
+pub fn command() -> Command {
+    Command::new("sudrop")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(ABOUT)
+        .override_usage("sudrop [OPTIONS] USER-SPEC COMMAND [ARG]...")
+        .after_help(AFTER_HELP)
+        .arg(
+            Arg::new("keep-cap")
+                .long("keep-cap")
+                .value_name("CAP[,CAP...]")
+                .action(ArgAction::Append)
+                .help("Keep these capabilities (e.g. NET_BIND_SERVICE) in every set; repeatable"),
+        )
+        .arg(
+            Arg::new("no-new-privs")
+                .long("no-new-privs")
+                .action(ArgAction::SetTrue)
+                .help("Set no_new_privs: setuid programs and file capabilities grant nothing"),
+        )
+        .arg(
+            Arg::new("init")
+                .short('i')
+                .long("init")
+                .action(ArgAction::SetTrue)
+                .help_heading("Init mode")
+                .help("Run COMMAND under a built-in init: reaper, signal forwarder, graceful drain"),
+        )
+        .arg(
+            Arg::new("single-child")
+                .long("single-child")
+                .action(ArgAction::SetTrue)
+                .help_heading("Init mode")
+                .help("Forward signals to COMMAND alone, not to its whole process group"),
+        )
+        .arg(
+            Arg::new("rewrite")
+                .long("rewrite")
+                .value_name("FROM:TO")
+                .action(ArgAction::Append)
+                .help_heading("Init mode")
+                .help("Forward signal FROM as TO (names or numbers; TO=0 drops it); repeatable"),
+        )
+        .arg(
+            Arg::new("remap-exit")
+                .long("remap-exit")
+                .value_name("FROM:TO")
+                .action(ArgAction::Append)
+                .help_heading("Init mode")
+                .help("Exit with TO when COMMAND's status is FROM (e.g. 143:0); repeatable"),
+        )
+        .arg(
+            Arg::new("grace")
+                .long("grace")
+                .value_name("DURATION")
+                .help_heading("Init mode")
+                .help("Time leftovers get between SIGTERM and SIGKILL [default: 10s] (10, 0.5, 500ms, 1m)"),
+        )
+        .arg(
+            Arg::new("pdeathsig")
+                .long("pdeathsig")
+                .value_name("SIG")
+                .help_heading("Init mode")
+                .help("Signal sudrop gets (and forwards) when its parent dies"),
+        )
+        .arg(
+            Arg::new("verbose")
+                .short('v')
+                .long("verbose")
+                .action(ArgAction::SetTrue)
+                .help("Print the resolved identity and each step to stderr"),
+        )
+        .arg(
+            Arg::new("user-spec-and-command")
+                .value_names(["USER-SPEC", "COMMAND"])
+                .required(true)
+                .num_args(2..)
+                .trailing_var_arg(true)
+                .value_parser(value_parser!(OsString))
+                .help("Who to become, then the command to run and its arguments"),
+        )
+}

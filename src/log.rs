@@ -1,0 +1,29 @@
+//! What sudrop says on stderr: `--verbose` steps, warnings and errors. A write that fails
+//! (stderr closed, a broken pipe while every signal is blocked) is dropped: reporting must
+//! never panic or end the process.
+
+use crate::sys::io::{STDERR, write_all};
+use std::fmt::{self, Write};
+
+/// Writes `sudrop: MESSAGE` and a newline to stderr in one write.
+pub fn error(message: fmt::Arguments<'_>) {
+    let mut line = String::from("sudrop: ");
+    // Writing into a String only fails if a Display implementation does; keep what came.
+    let _ = line.write_fmt(message);
+    line.push('\n');
+    write_all(STDERR, line.as_bytes());
+}
+
+/// Says what sudrop does, on stderr, under `--verbose`.
+#[derive(Clone, Copy)]
+pub struct Log {
+    pub verbose: bool,
+}
+
+impl Log {
+    pub fn say(self, message: fmt::Arguments<'_>) {
+        if self.verbose {
+            error(message);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Processes, process groups, terminals and the init's prctl bits.
+
+use super::signal::Signal;
+use super::{Errno, check};
+
+/// A process id (or, negated, a process group for [`kill`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pid(pub i32);
+
+impl std::fmt::Display for Pid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Whom [`kill`] signals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillTarget {
+    Process(Pid),
+    Group(Pid),
+    /// Every process the caller may signal (`kill(-1, ...)`).
+    Everyone,
+}
+
+pub fn pid() -> Pid {
+    // SAFETY: getpid has no preconditions.
+    Pid(unsafe { libc::getpid() })
+}
+
+pub fn parent_pid() -> Pid {
+    // SAFETY: getppid has no preconditions.
+    Pid(unsafe { libc::getppid() })
+}
+
+pub fn process_group() -> Pid {
+    // SAFETY: getpgrp has no preconditions.
+    Pid(unsafe { libc::getpgrp() })
+}
+
+pub fn kill(target: KillTarget, signal: Signal) -> Result<(), Errno> {
+    let raw = match target {
+        KillTarget::Process(pid) => pid.0,
+        KillTarget::Group(pid) => -pid.0,
+        KillTarget::Everyone => -1,
+    };
+    // SAFETY: kill has no memory arguments; a stale pid only yields ESRCH.
+    check(unsafe { libc::kill(raw, signal.0) }).map(drop)
+}
+
+/// Puts process `pid` (0: the caller) into process group `group` (0: its own pid).
+pub fn set_process_group(pid: Pid, group: Pid) -> Result<(), Errno> {
+    // SAFETY: integer arguments only.
+    check(unsafe { libc::setpgid(pid.0, group.0) }).map(drop)
+}
+
+/// The foreground process group of the terminal on `fd`.
+pub fn terminal_foreground(fd: i32) -> Result<Pid, Errno> {
+    // SAFETY: integer argument only; a non-terminal answers ENOTTY.
+    check(unsafe { libc::tcgetpgrp(fd) }).map(Pid)
+}
+
+pub fn set_terminal_foreground(fd: i32, group: Pid) -> Result<(), Errno> {
+    // SAFETY: integer arguments only.
+    check(unsafe { libc::tcsetpgrp(fd, group.0) }).map(drop)
+}
+
+/// Which side of [`fork`] this is.
+pub enum Forked {
+    Child,
+    Parent(Pid),
+}
+
+pub fn fork() -> Result<Forked, Errno> {
+    // SAFETY: sudrop has one thread, so the child may run any code until it executes.
+    match check(unsafe { libc::fork() })? {
+        0 => Ok(Forked::Child),
+        child => Ok(Forked::Parent(Pid(child))),
+    }
+}
+
+/// What `waitpid` reported for one child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildState {
+    Exited(Pid, u8),
+    Killed(Pid, Signal),
+    Stopped(Pid),
+    /// Children exist, but none has changed state.
+    Running,
+    /// There are no children left.
+    NoChildren,
+}
+
+/// Reaps one child that has ended (or reports one that stopped), without blocking.
+pub fn reap_one() -> Result<ChildState, Errno> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid writes the status into a valid integer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG | libc::WUNTRACED) };
+        return match pid {
+            0 => Ok(ChildState::Running),
+            -1 => match Errno::last() {
+                Errno::EINTR => continue,
+                Errno::ECHILD => Ok(ChildState::NoChildren),
+                errno => Err(errno),
+            },
+            pid => Ok(decode_wait_status(Pid(pid), status)),
+        };
+    }
+}
+
+/// Reads a wait status as the kernel encodes it.
+pub fn decode_wait_status(pid: Pid, status: i32) -> ChildState {
+    if libc::WIFEXITED(status) {
+        ChildState::Exited(pid, libc::WEXITSTATUS(status) as u8)
+    } else if libc::WIFSIGNALED(status) {
+        ChildState::Killed(pid, Signal(libc::WTERMSIG(status)))
+    } else {
+        ChildState::Stopped(pid)
+    }
+}
+
+pub fn set_child_subreaper() -> Result<(), Errno> {
+    // SAFETY: integer arguments only.
+    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }).map(drop)
+}
+
+pub fn set_parent_death_signal(signal: Signal) -> Result<(), Errno> {
+    // SAFETY: integer arguments only.
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, signal.0 as libc::c_ulong, 0, 0, 0) })
+        .map(drop)
+}
+
+/// Ends the process at once, without running exit handlers or flushing anything: what a
+/// forked child must do after a failed exec.
+pub fn exit_now(code: u8) -> ! {
+    // SAFETY: _exit has no preconditions and does not return.
+    unsafe { libc::_exit(i32::from(code)) }
+}
