@@ -12,14 +12,16 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// The stripped static binary must stay smaller than every static init Debian ships
-/// (catatonit 699,160 bytes; tini-static 708,080; gosu 2,225,848).
-pub(crate) const SIZE_BUDGET: u64 = 690_000;
+/// The stripped static x86_64 binary must stay within this many bytes, with every feature,
+/// on stable Rust. (It was 684,592 before the syscall layer and the runtime parser; catatonit
+/// is 699,160 bytes, tini-static 708,080 and gosu 2,225,848.)
+pub(crate) const SIZE_BUDGET: u64 = 560_000;
 const MUSL: &str = "x86_64-unknown-linux-musl";
 /// Debian packages the tests use: the gosu oracle, busybox for the sandboxes' userland,
 /// util-linux's unshare and setpriv, setcap, and a real redis-server for the shutdown test.
 /// runc runs the end-to-end container tests; rpm lists the .rpm; tini is the benchmark's
-/// reference; qemu-user runs the aarch64 binary.
+/// reference; qemu-user runs the aarch64 binary. The benchmark also compares catatonit and
+/// dumb-init, and builds its C floor with musl-gcc.
 const PACKAGES: &[(&str, &str)] = &[
     ("redis-server", "/usr/bin/redis-server"),
     ("runc", "/usr/sbin/runc"),
@@ -30,6 +32,11 @@ const PACKAGES: &[(&str, &str)] = &[
     ("libcap2-bin", "/usr/sbin/setcap"),
     ("tini", "/usr/bin/tini-static"),
     ("qemu-user", "/usr/bin/qemu-aarch64"),
+];
+const BENCH_PACKAGES: &[(&str, &str)] = &[
+    ("catatonit", "/usr/bin/catatonit"),
+    ("dumb-init", "/usr/bin/dumb-init"),
+    ("musl-tools", "/usr/bin/musl-gcc"),
 ];
 
 fn main() -> ExitCode {
@@ -155,6 +162,7 @@ pub(crate) fn has_interpreter(elf: &[u8]) -> Result<bool, String> {
 /// Builds the static binary and the probe, then runs the side-by-side benchmark (root).
 fn run_bench() -> Result<(), String> {
     install_packages()?;
+    install(BENCH_PACKAGES)?;
     let sudrop = build_static()?;
     run({
         let mut c = cargo();

@@ -1,5 +1,5 @@
-//! `cargo xtask bench`: sudrop's init against tini-static, side by side, on this machine.
-//! Numbers only; nothing here passes or fails on timing.
+//! The init's running figures against tini-static: idle memory and wakeups, forwarding latency,
+//! reaping. Numbers only; nothing here passes or fails on timing.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -147,7 +147,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-pub fn bench(sudrop: &Path, probe: &Path) -> Result<(), String> {
+/// Runs the rounds and returns the Markdown table.
+pub fn figures(sudrop: &Path, probe: &Path) -> Result<String, String> {
     let tini = "/usr/bin/tini-static";
     if !Path::new(tini).exists() {
         return Err(format!("{tini} is missing (apt-get install tini)"));
@@ -169,7 +170,8 @@ pub fn bench(sudrop: &Path, probe: &Path) -> Result<(), String> {
     ];
     // Rounds alternate between the inits, so that a noisy moment of the machine hits both.
     let mut results: Vec<Figures> = inits.iter().map(|_| Figures::default()).collect();
-    for _ in 0..RUNS {
+    for round in 0..RUNS {
+        eprintln!("bench: init figures, round {} of {RUNS}", round + 1);
         for (init, figures) in inits.iter().zip(&mut results) {
             let (rss, wakeups) = idle(init, 1);
             figures.rss.extend(rss);
@@ -178,11 +180,10 @@ pub fn bench(sudrop: &Path, probe: &Path) -> Result<(), String> {
             figures.reap.extend(reap(init, probe, 1));
         }
     }
-    println!(
-        "| init | idle RSS (kB) | wakeups in 2 s idle | forwarding latency median / p99 (us), {} signals | reap {ORPHANS} orphans (ms) |",
+    let mut table = format!(
+        "| init | idle RSS (kB) | wakeups in 2 s idle | forwarding latency median / p99 (µs), {} signals | reap {ORPHANS} orphans (ms) |\n|---|---|---|---|---|\n",
         RUNS * SIGNALS
     );
-    println!("|---|---|---|---|---|");
     for (init, figures) in inits.iter().zip(results) {
         let Figures {
             rss,
@@ -196,8 +197,8 @@ pub fn bench(sudrop: &Path, probe: &Path) -> Result<(), String> {
             .iter()
             .map(|us| format!("{:.1}", *us as f64 / 1000.0))
             .collect();
-        println!(
-            "| {} | {} | {} | {:.1} / {:.1} | {} |",
+        table += &format!(
+            "| {} | {} | {} | {:.1} / {:.1} | {} |\n",
             init.name,
             list(&rss),
             list(&wakeups),
@@ -206,5 +207,5 @@ pub fn bench(sudrop: &Path, probe: &Path) -> Result<(), String> {
             millis.join(", ")
         );
     }
-    Ok(())
+    Ok(table)
 }

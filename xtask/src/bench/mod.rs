@@ -1,0 +1,441 @@
+//! `cargo xtask bench`: sudrop against the tools it replaces, on this machine. Numbers only;
+//! nothing here passes or fails on timing. Results go to stdout and to `docs/benchmarks.md`
+//! with a chart, `docs/benchmarks.svg`.
+//!
+//! Start-up cost is measured as tools are used: each contender runs `/bin/true` as nobody,
+//! again and again, and its cost is what it adds to a bare `/bin/true`. Rounds interleave the
+//! contenders so that a noisy moment of the machine hits all of them; the figure is the median
+//! over rounds. CPU time and minor page faults are the children's own (getrusage), the same
+//! counts `perf stat` reports as task-clock and page-faults.
+
+mod init;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const ROUNDS: usize = 15;
+const CALLS: usize = 100;
+
+/// One command line to time.
+struct Contender {
+    name: String,
+    argv: Vec<String>,
+}
+
+fn contender(name: &str, argv: &[&str]) -> Contender {
+    Contender {
+        name: name.to_string(),
+        argv: argv.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+/// Per-call figures of one batch: wall µs, CPU µs (user+sys), minor faults.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    wall: f64,
+    cpu: f64,
+    faults: f64,
+}
+
+fn children_usage() -> (f64, f64) {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let micros = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    (
+        micros(usage.ru_utime) + micros(usage.ru_stime),
+        usage.ru_minflt as f64,
+    )
+}
+
+fn batch(contender: &Contender) -> Result<Sample, String> {
+    let (cpu_before, faults_before) = children_usage();
+    let started = Instant::now();
+    for _ in 0..CALLS {
+        let status = Command::new(&contender.argv[0])
+            .args(&contender.argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|e| format!("{}: {e}", contender.name))?;
+        if !status.success() {
+            return Err(format!("{} failed: {status}", contender.argv.join(" ")));
+        }
+    }
+    let wall = started.elapsed().as_secs_f64() * 1e6;
+    let (cpu_after, faults_after) = children_usage();
+    let calls = CALLS as f64;
+    Ok(Sample {
+        wall: wall / calls,
+        cpu: (cpu_after - cpu_before) / calls,
+        faults: (faults_after - faults_before) / calls,
+    })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Medians over interleaved rounds, per contender.
+fn measure(contenders: &[Contender], what: &str) -> Result<Vec<Sample>, String> {
+    let mut samples: Vec<Vec<Sample>> = contenders.iter().map(|_| Vec::new()).collect();
+    for round in 0..ROUNDS {
+        eprintln!("bench: {what}, round {} of {ROUNDS}", round + 1);
+        for (contender, samples) in contenders.iter().zip(&mut samples) {
+            samples.push(batch(contender)?);
+        }
+    }
+    Ok(samples
+        .into_iter()
+        .map(|s| Sample {
+            wall: median(s.iter().map(|x| x.wall).collect()),
+            cpu: median(s.iter().map(|x| x.cpu).collect()),
+            faults: median(s.iter().map(|x| x.faults).collect()),
+        })
+        .collect())
+}
+
+fn run_text(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|out| {
+            let text = if out.stdout.is_empty() {
+                out.stderr
+            } else {
+                out.stdout
+            };
+            String::from_utf8_lossy(&text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_else(|_| "unavailable".into())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|r| {
+            r.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|n| n.trim_matches('"').to_string())
+        })
+        .unwrap_or_default();
+    format!(
+        "{os}, Linux {}, {cpu}, {cores} cores; {}",
+        run_text("uname", &["-r"]),
+        run_text("rustc", &["--version"])
+    )
+}
+
+/// Builds the C floor (static, musl when musl-gcc is there).
+fn build_floor(dir: &Path) -> Result<PathBuf, String> {
+    let source = crate::project_root().join("xtask/src/bench/floor.c");
+    let output = dir.join("c-floor");
+    let compiler = if Path::new("/usr/bin/musl-gcc").exists() {
+        "musl-gcc"
+    } else {
+        "cc"
+    };
+    crate::run({
+        let mut c = Command::new(compiler);
+        c.args(["-static", "-Os", "-s", "-o"])
+            .arg(&output)
+            .arg(&source);
+        c
+    })?;
+    Ok(output)
+}
+
+fn size_of(path: &str) -> String {
+    std::fs::metadata(path).map_or_else(|_| "–".into(), |m| m.len().to_string())
+}
+
+fn linkage(path: &str) -> &'static str {
+    match std::fs::read(path).map(|elf| crate::has_interpreter(&elf)) {
+        Ok(Ok(false)) => "static",
+        Ok(Ok(true)) => "dynamic",
+        _ => "?",
+    }
+}
+
+/// Runs every part of the benchmark (root) and writes the results.
+pub fn bench(sudrop: &Path, probe: &Path) -> Result<(), String> {
+    for tool in [
+        "/usr/sbin/gosu",
+        "/usr/bin/tini-static",
+        "/usr/bin/catatonit",
+        "/usr/bin/dumb-init",
+    ] {
+        if !Path::new(tool).exists() {
+            return Err(format!("{tool} is missing"));
+        }
+    }
+    // Everything the benchmark runs as nobody lives in a directory nobody can reach, whatever
+    // the checkout's permissions.
+    let dir = std::env::temp_dir().join(format!("sudrop-bench.{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let floor = build_floor(&dir)?;
+    let sudrop_copy = dir.join("sudrop");
+    let probe_copy = dir.join("probe");
+    for (from, to) in [(sudrop, &sudrop_copy), (probe, &probe_copy)] {
+        std::fs::copy(from, to).map_err(|e| format!("copy {}: {e}", from.display()))?;
+    }
+    crate::run({
+        let mut c = Command::new("chmod");
+        c.args(["755"]).arg(&dir);
+        c
+    })?;
+    let result = run_all(&sudrop_copy, &floor, &probe_copy);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn run_all(sudrop: &Path, floor: &Path, probe: &Path) -> Result<(), String> {
+    let sudrop = sudrop.to_str().ok_or("path")?;
+    let floor = floor.to_str().ok_or("path")?;
+    let baseline = std::env::var("SUDROP_BENCH_BASELINE").ok();
+    let mut exec = vec![
+        contender("/bin/true alone", &["/bin/true"]),
+        contender(
+            "C floor (setgroups, setgid, setuid)",
+            &[floor, "65534", "/bin/true"],
+        ),
+        contender(
+            "C, same job as sudrop (+ bounding set, capset, regain check)",
+            &[floor, "--same-job", "65534", "/bin/true"],
+        ),
+        contender("sudrop nobody", &[sudrop, "nobody", "/bin/true"]),
+        contender("sudrop 65534", &[sudrop, "65534", "/bin/true"]),
+        contender("gosu nobody", &["/usr/sbin/gosu", "nobody", "/bin/true"]),
+        contender(
+            "setpriv --reuid --regid --clear-groups",
+            &[
+                "/usr/bin/setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "/bin/true",
+            ],
+        ),
+    ];
+    if let Some(old) = &baseline {
+        exec.push(contender(
+            "sudrop nobody (baseline build)",
+            &[old, "nobody", "/bin/true"],
+        ));
+    }
+    let exec_results = measure(&exec, "exec mode")?;
+
+    let mut inits = vec![
+        contender("/bin/true alone", &["/bin/true"]),
+        contender(
+            "tini-static",
+            &["/usr/bin/tini-static", "-s", "--", "/bin/true"],
+        ),
+        contender("catatonit", &["/usr/bin/catatonit", "--", "/bin/true"]),
+        contender("dumb-init", &["/usr/bin/dumb-init", "/bin/true"]),
+        contender(
+            "sudrop --init nobody",
+            &[sudrop, "--init", "nobody", "/bin/true"],
+        ),
+    ];
+    if let Some(old) = &baseline {
+        inits.push(contender(
+            "sudrop --init nobody (baseline build)",
+            &[old, "--init", "nobody", "/bin/true"],
+        ));
+    }
+    let init_results = measure(&inits, "init start")?;
+
+    let figures = init::figures(Path::new(sudrop), probe)?;
+
+    let date = run_text("date", &["-u", "+%Y-%m-%d"]);
+    let mut doc = String::new();
+    let _ = writeln!(
+        doc,
+        "# Benchmarks\n\nWritten by `cargo xtask bench` on {date}: {}.\n\n\
+         Versions: {}; {}; {}; {}; {}.\n",
+        machine(),
+        run_text("/usr/sbin/gosu", &["--version"]),
+        run_text("/usr/bin/setpriv", &["--version"]),
+        run_text("/usr/bin/tini-static", &["--version"]),
+        run_text("/usr/bin/catatonit", &["--version"]),
+        run_text("/usr/bin/dumb-init", &["--version"]),
+    );
+    let _ = writeln!(
+        doc,
+        "Each contender runs `/bin/true` as nobody, {CALLS} times a round, {ROUNDS} rounds \
+         interleaved; figures are medians over rounds, per call. Overhead is what the contender \
+         adds to `/bin/true` alone. CPU is the children's user+sys time and faults their minor \
+         page faults (getrusage; what `perf stat` calls task-clock and page-faults). Timing \
+         varies by tens of percent between runs on a shared machine: compare rows of one run.\n"
+    );
+    let exec_table = overhead_table(&exec, &exec_results);
+    let init_table = overhead_table(&inits, &init_results);
+    let _ = writeln!(doc, "## Exec mode: start-up cost\n\n{exec_table}");
+    let _ = writeln!(doc, "{}", exec_goals(&exec_results));
+    let _ = writeln!(doc, "## Init mode: start-up cost\n\n{init_table}");
+    let _ = writeln!(doc, "{}", init_goal(&init_results));
+    let _ = writeln!(
+        doc,
+        "## Binary sizes (bytes)\n\n| binary | size | linkage |\n|---|---|---|"
+    );
+    for (name, path) in [
+        ("sudrop (musl, stripped)", sudrop),
+        ("C floor (musl, stripped)", floor),
+        ("gosu", "/usr/sbin/gosu"),
+        ("setpriv", "/usr/bin/setpriv"),
+        ("tini-static", "/usr/bin/tini-static"),
+        ("catatonit", "/usr/bin/catatonit"),
+        ("dumb-init", "/usr/bin/dumb-init"),
+    ] {
+        let _ = writeln!(doc, "| {name} | {} | {} |", size_of(path), linkage(path));
+    }
+    doc.push('\n');
+    let _ = writeln!(
+        doc,
+        "## Init mode: running\n\nIdle RSS and wakeups with `sleep` as the command, signal \
+         forwarding latency (kill on the init to the command's read), and reaping orphans; \
+         each init as PID 1 of its own PID namespace.\n\n{figures}"
+    );
+    let _ = writeln!(doc, "![start-up overhead](benchmarks.svg)");
+    print!("{doc}");
+    let docs = crate::project_root().join("docs");
+    std::fs::create_dir_all(&docs).map_err(|e| e.to_string())?;
+    std::fs::write(docs.join("benchmarks.md"), &doc).map_err(|e| e.to_string())?;
+    std::fs::write(
+        docs.join("benchmarks.svg"),
+        chart(&exec, &exec_results, &inits, &init_results),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!("bench: wrote docs/benchmarks.md and docs/benchmarks.svg");
+    Ok(())
+}
+
+fn overhead_table(contenders: &[Contender], results: &[Sample]) -> String {
+    let base = results[0];
+    let mut table = String::from(
+        "| contender | wall µs | overhead µs | CPU µs | CPU overhead µs | page faults |\n|---|---|---|---|---|---|\n",
+    );
+    for (contender, sample) in contenders.iter().zip(results) {
+        let _ = writeln!(
+            table,
+            "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            contender.name,
+            sample.wall,
+            sample.wall - base.wall,
+            sample.cpu,
+            sample.cpu - base.cpu,
+            sample.faults
+        );
+    }
+    table
+}
+
+fn ratio(of: f64, to: f64) -> String {
+    if to <= 0.0 {
+        "n/a".into()
+    } else {
+        format!("{:.2}×", of / to)
+    }
+}
+
+/// The exec goal: sudrop's overhead against the C references (rows 1..=3 of the table).
+fn exec_goals(results: &[Sample]) -> String {
+    let base = results[0];
+    let over = |i: usize, wall: bool| {
+        if wall {
+            results[i].wall - base.wall
+        } else {
+            results[i].cpu - base.cpu
+        }
+    };
+    format!(
+        "sudrop nobody's overhead against the C floor: {} wall, {} CPU; against C doing the \
+         same job: {} wall, {} CPU.\n",
+        ratio(over(3, true), over(1, true)),
+        ratio(over(3, false), over(1, false)),
+        ratio(over(3, true), over(2, true)),
+        ratio(over(3, false), over(2, false)),
+    )
+}
+
+fn init_goal(results: &[Sample]) -> String {
+    let base = results[0];
+    format!(
+        "sudrop --init's start overhead against tini-static's: {} wall, {} CPU.\n",
+        ratio(results[4].wall - base.wall, results[1].wall - base.wall),
+        ratio(results[4].cpu - base.cpu, results[1].cpu - base.cpu),
+    )
+}
+
+/// A horizontal bar chart of CPU overhead per call.
+fn chart(
+    exec: &[Contender],
+    exec_results: &[Sample],
+    inits: &[Contender],
+    init_results: &[Sample],
+) -> String {
+    let mut rows: Vec<(String, f64, bool)> = Vec::new();
+    for (group, contenders, results) in
+        [("exec", exec, exec_results), ("init", inits, init_results)]
+    {
+        let base = results[0].cpu;
+        for (contender, sample) in contenders.iter().zip(results).skip(1) {
+            let name = format!("{group}: {}", contender.name);
+            rows.push((
+                name,
+                (sample.cpu - base).max(0.0),
+                contender.name.starts_with("sudrop"),
+            ));
+        }
+    }
+    let widest = rows.iter().map(|r| r.1).fold(1.0, f64::max);
+    let (label_width, bar_width, row_height) = (430.0, 420.0, 26.0);
+    let height = 50.0 + row_height * rows.len() as f64;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"13\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"22\" font-size=\"15\">CPU time each tool adds to /bin/true (µs per call, median; lower is better)</text>\n",
+        label_width + bar_width + 80.0
+    );
+    for (index, (name, value, ours)) in rows.iter().enumerate() {
+        let y = 40.0 + row_height * index as f64;
+        let length = value / widest * bar_width;
+        let colour = if *ours { "#d9480f" } else { "#868e96" };
+        let _ = writeln!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{label_width}\" y=\"{y}\" width=\"{length:.1}\" height=\"18\" fill=\"{colour}\"/>\
+             <text x=\"{:.1}\" y=\"{}\">{value:.0}</text>",
+            label_width - 8.0,
+            y + 14.0,
+            name.replace('&', "&amp;").replace('<', "&lt;"),
+            label_width + length + 6.0,
+            y + 14.0
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
