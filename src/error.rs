@@ -1,12 +1,14 @@
 //! sudrop's one error type and its exit codes: 125 for sudrop's own failures, 126 for a
 //! command that was found but cannot be executed, 127 for a command that was not found.
 
+use crate::log::shown;
 use crate::resolve::ResolveError;
 use crate::spec::SpecError;
 use crate::sys::Errno;
 use crate::userdb::DatabaseError;
 use std::ffi::OsString;
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
 
 pub const EXIT_FAILURE: u8 = 125;
 pub const EXIT_CANNOT_EXECUTE: u8 = 126;
@@ -76,11 +78,11 @@ impl fmt::Display for Error {
                  sudrop only steps down from root (use sudo to step up)",
             ),
             Error::Spec { spec, error } => {
-                write!(f, "invalid user spec '{}': {error}", spec.to_string_lossy())
+                write!(f, "invalid user spec '{}': {error}", shown(spec.as_bytes()))
             }
             Error::Database { path, error } => write!(f, "{path}: {error}"),
             Error::Resolve { spec, error } => {
-                write!(f, "cannot resolve '{}': {error}", spec.to_string_lossy())
+                write!(f, "cannot resolve '{}': {error}", shown(spec.as_bytes()))
             }
             Error::NeedPrivilege { from, to } => write!(
                 f,
@@ -89,13 +91,13 @@ impl fmt::Display for Error {
             Error::Syscall { call, errno } => write!(f, "{call}: {}", errno.desc()),
             Error::Capability(message) | Error::Verify(message) => f.write_str(message),
             Error::CommandNotFound { command } => {
-                write!(f, "{}: command not found", command.to_string_lossy())
+                write!(f, "{}: command not found", shown(command.as_bytes()))
             }
             Error::CannotExecute { command, errno } => {
                 write!(
                     f,
                     "{}: cannot execute: {}",
-                    command.to_string_lossy(),
+                    shown(command.as_bytes()),
                     errno.desc()
                 )
             }

@@ -85,16 +85,12 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
     let target = resolve_target(args)?;
     log.say(format_args!(
         "'{}' is uid {} gid {} groups [{}] home '{}' name '{}'",
-        args.user_spec.to_string_lossy(),
+        log::shown(args.user_spec.to_bytes()),
         target.uid,
         target.gid,
         switch::list(&target.groups),
-        String::from_utf8_lossy(&target.home),
-        target
-            .name
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default(),
+        log::shown(&target.home),
+        log::shown(target.name.as_deref().unwrap_or_default()),
     ));
     let env = exec::environment(environ, &target);
     let prepared = exec::prepare(args.command, args.command_args, &env);
@@ -106,7 +102,7 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
     switch::switch(&mut LinuxKernel, &request, log)?;
     match init {
         None => {
-            log.say(format_args!("exec {}", args.command.to_string_lossy()));
+            log.say(format_args!("exec {}", log::shown(args.command.to_bytes())));
             Err(exec::execute(&prepared))
         }
         Some((options, (launcher, signal_fd), parent)) => {

@@ -5,6 +5,22 @@
 use crate::sys::io::{STDERR, write_all};
 use std::fmt::{self, Write};
 
+/// How much of a name, a path or a list a message shows: messages stay short whatever the
+/// input (a group list can have 65,536 entries, an argument 128 KiB).
+pub const SHOWN_BYTES: usize = 200;
+
+/// `bytes` as text for a message, cut to [`SHOWN_BYTES`] with a note of what was left out.
+pub fn shown(bytes: &[u8]) -> String {
+    match bytes.get(..SHOWN_BYTES) {
+        Some(head) if bytes.len() > SHOWN_BYTES => format!(
+            "{}… ({} more bytes)",
+            String::from_utf8_lossy(head),
+            bytes.len() - SHOWN_BYTES
+        ),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 /// Writes `sudrop: MESSAGE` and a newline to stderr in one write.
 pub fn error(message: fmt::Arguments<'_>) {
     let mut line = String::from("sudrop: ");

@@ -31,10 +31,15 @@ pub struct Target {
     pub name: Option<Vec<u8>>,
 }
 
+/// The kernel's limit on supplementary groups (NGROUPS_MAX).
+pub const MAX_GROUPS: usize = 65_536;
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum ResolveError {
     /// A name that no well-formed line of the database has.
     NotFound { half: Half, name: Vec<u8> },
+    /// The user is a member of more groups than the kernel allows.
+    TooManyGroups { name: Vec<u8>, count: usize },
 }
 
 impl fmt::Display for ResolveError {
@@ -46,7 +51,7 @@ impl fmt::Display for ResolveError {
             } => write!(
                 f,
                 "no user '{}' in {}",
-                String::from_utf8_lossy(name),
+                crate::log::shown(name),
                 crate::userdb::PASSWD_PATH
             ),
             ResolveError::NotFound {
@@ -55,7 +60,13 @@ impl fmt::Display for ResolveError {
             } => write!(
                 f,
                 "no group '{}' in {}",
-                String::from_utf8_lossy(name),
+                crate::log::shown(name),
+                crate::userdb::GROUP_PATH
+            ),
+            ResolveError::TooManyGroups { name, count } => write!(
+                f,
+                "'{}' is a member of {count} groups in {}; the kernel allows at most {MAX_GROUPS}",
+                crate::log::shown(name),
                 crate::userdb::GROUP_PATH
             ),
         }
@@ -113,11 +124,19 @@ pub fn resolve(
         }
         None => {
             if let Some(user_name) = &target.name {
-                for entry in group_entries(group) {
-                    let is_member = entry.members().any(|member| member == user_name.as_slice());
-                    if is_member && !target.groups.contains(&entry.gid) {
-                        target.groups.push(entry.gid);
-                    }
+                // Sorted and de-duplicated at the end (n log n; the kernel keeps the list
+                // sorted anyway, so the order is not the file's).
+                target.groups = group_entries(group)
+                    .filter(|entry| entry.members().any(|member| member == user_name.as_slice()))
+                    .map(|entry| entry.gid)
+                    .collect();
+                target.groups.sort_unstable();
+                target.groups.dedup();
+                if target.groups.len() > MAX_GROUPS {
+                    return Err(ResolveError::TooManyGroups {
+                        name: user_name.clone(),
+                        count: target.groups.len(),
+                    });
                 }
             }
         }
@@ -237,6 +256,44 @@ mod tests {
         );
         let spec = spec::parse(b"alice:staff").unwrap();
         assert!(resolve(&spec, caller, PASSWD.as_bytes(), b"").is_err());
+    }
+
+    #[test]
+    fn many_groups_resolve_in_n_log_n_and_too_many_are_refused() {
+        let passwd = b"big:x:5000:5000::/home/big:\n";
+        let mut group = Vec::new();
+        for gid in (0..70_000u32).rev() {
+            group.extend_from_slice(format!("g{gid}:x:{}:big,other\n", gid + 1).as_bytes());
+        }
+        let caller = Caller {
+            uid: Uid(0),
+            gid: Gid(0),
+        };
+        let spec = spec::parse(b"big").unwrap();
+        let started = std::time::Instant::now();
+        let error = resolve(&spec, caller, passwd, &group).unwrap_err();
+        // Quadratic, this took minutes; a generous bound that no machine misses when linear.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        assert_eq!(
+            error,
+            ResolveError::TooManyGroups {
+                name: b"big".to_vec(),
+                count: 70_000
+            }
+        );
+        assert!(error.to_string().len() < 200, "{error}");
+        let fewer: Vec<u8> = group
+            .split(|&b| b == b'\n')
+            .take(60_000)
+            .flat_map(|l| l.iter().chain(b"\n"))
+            .copied()
+            .collect();
+        let target = resolve(&spec, caller, passwd, &fewer).unwrap();
+        assert_eq!(target.groups.len(), 60_000);
+        assert!(
+            target.groups.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl fmt::Display for SpecError {
             SpecError::IdOutOfRange { half, text } => write!(
                 f,
                 "{half} id '{}' is out of range (ids run from 0 to {})",
-                String::from_utf8_lossy(text),
+                crate::log::shown(text),
                 crate::id::MAX_ID
             ),
         }

@@ -77,13 +77,18 @@ fn ids_text(uid: Uid, gid: Gid) -> String {
     format!("uid {uid} gid {gid}")
 }
 
+/// The groups for a message: the first few, then how many more.
 pub fn list(groups: &[Gid]) -> String {
+    const SHOWN: usize = 16;
     let mut text = String::new();
-    for (index, gid) in groups.iter().enumerate() {
+    for (index, gid) in groups.iter().take(SHOWN).enumerate() {
         if index > 0 {
             text.push(',');
         }
         text.push_str(&gid.to_string());
+    }
+    if groups.len() > SHOWN {
+        text += &format!(",… ({} more)", groups.len() - SHOWN);
     }
     text
 }

@@ -4,7 +4,9 @@
 //! uid 0. Here a line is an entry only if it is exactly well-formed: the right number of fields,
 //! a non-empty name, and ids that [`parse_id`] accepts. Everything else (blank lines, `#`
 //! comments, short or long lines, `abc` where a number belongs) is skipped, so a malformed line
-//! is never a user and never root. A trailing CR is tolerated; lines may be of any length.
+//! is never a user and never root. A line holding a NUL byte is malformed too: C would read the
+//! field as ending there (a home of `/home/a\0x` would become `/home/a`, and an exec'd
+//! environment cannot carry it at all). A trailing CR is tolerated; lines may be of any length.
 
 use crate::id::{Gid, IdText, Uid, parse_id};
 use std::fs::File;
@@ -73,11 +75,11 @@ fn strict_id(field: &[u8]) -> Option<u32> {
     }
 }
 
-/// Lines with exactly `N` colon-separated fields and a non-empty first field.
+/// Lines with exactly `N` colon-separated fields, a non-empty first field and no NUL byte.
 fn records<const N: usize>(data: &[u8]) -> impl Iterator<Item = [&[u8]; N]> {
     data.split(|&b| b == b'\n').filter_map(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() || line[0] == b'#' {
+        if line.is_empty() || line[0] == b'#' || line.contains(&0) {
             return None;
         }
         let mut fields = [&b""[..]; N];
@@ -178,6 +180,18 @@ mod tests {
         let entries: Vec<_> = passwd_entries(data).collect();
         assert_eq!(entries.len(), 1, "{entries:?}");
         assert_eq!(entries[0].name, b"ok");
+    }
+
+    #[test]
+    fn a_nul_byte_makes_a_line_malformed() {
+        // It once unset HOME: the field reached the environment cut at the NUL.
+        let data = b"alice:x:1000:1000::/home/alice\0/evil:/bin/sh\nbob:x:1001:1001::/b:\n\
+            g\0:x:1002:1002::/g:\n";
+        let names: Vec<_> = passwd_entries(data).map(|entry| entry.name).collect();
+        assert_eq!(names, [&b"bob"[..]]);
+        let groups = b"audio:x:29:alice\0,bob\nvideo:x:44:bob\n";
+        let names: Vec<_> = group_entries(groups).map(|entry| entry.name).collect();
+        assert_eq!(names, [&b"video"[..]]);
     }
 
     #[test]
