@@ -217,12 +217,9 @@ fn run_all(sudrop: &Path, floor: &Path, probe: &Path) -> Result<(), String> {
     let baseline = std::env::var("SUDROP_BENCH_BASELINE").ok();
     let mut exec = vec![
         contender("/bin/true alone", &["/bin/true"]),
+        contender("C floor", &[floor, "65534", "/bin/true"]),
         contender(
-            "C floor (setgroups, setgid, setuid)",
-            &[floor, "65534", "/bin/true"],
-        ),
-        contender(
-            "C, same job as sudrop (+ bounding set, capset, regain check)",
+            "C doing sudrop's job",
             &[floor, "--same-job", "65534", "/bin/true"],
         ),
         contender("sudrop nobody", &[sudrop, "nobody", "/bin/true"]),
@@ -287,7 +284,10 @@ fn run_all(sudrop: &Path, floor: &Path, probe: &Path) -> Result<(), String> {
         doc,
         "Each contender runs `/bin/true` as nobody, {CALLS} times a round, {ROUNDS} rounds \
          interleaved; figures are medians over rounds, per call. Overhead is what the contender \
-         adds to `/bin/true` alone. CPU is the children's user+sys time and faults their minor \
+         adds to `/bin/true` alone. The C floor (`xtask/src/bench/floor.c`, static musl) does \
+         setgroups, setgid, setuid and execvp for a numeric user; \"C doing sudrop's job\" also \
+         empties the bounding set, clears the capability sets and checks that setuid(0) fails, \
+         as sudrop does. CPU is the children's user+sys time and faults their minor \
          page faults (getrusage; what `perf stat` calls task-clock and page-faults). Timing \
          varies by tens of percent between runs on a shared machine: compare rows of one run.\n"
     );
@@ -423,7 +423,11 @@ fn chart(
     for (index, (name, value, ours)) in rows.iter().enumerate() {
         let y = 40.0 + row_height * index as f64;
         let length = value / widest * bar_width;
-        let colour = if *ours { "#d9480f" } else { "#868e96" };
+        let colour = match (*ours, name.contains("baseline")) {
+            (true, false) => "#d9480f",
+            (true, true) => "#f4a582",
+            _ => "#868e96",
+        };
         let _ = writeln!(
             svg,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
