@@ -15,6 +15,8 @@
 //!   to the kernel's SIGKILL: whatever was not already sent a terminating signal gets SIGTERM,
 //!   and all get `--grace` to finish before SIGKILL. Only then does sudrop exit, with the
 //!   command's status.
+//! - The init keeps nothing it inherited but stdin, stdout and stderr (descriptors 3 and up are
+//!   closed once the command has its copies), and works from `/`.
 //! - Not PID 1, sudrop makes itself a child subreaper, so orphans still come to it and nothing
 //!   the command started outlives it.
 
@@ -145,10 +147,15 @@ struct Init<'a> {
 
 impl Init<'_> {
     /// Waits for one signal, up to `timeout` (`None`: forever). `None` back means time ran out.
+    /// A signal the init caused itself is dropped: a write to a broken stderr queues a SIGPIPE
+    /// from the init to the init, and forwarding it would only lead to the next one.
     fn next_signal(&self, timeout: Option<Duration>) -> Option<Signal> {
+        let own_pid = process::pid();
         loop {
             return match self.signal_fd.next(timeout) {
-                Ok(signal) => signal,
+                // (The one signal the init sends itself on purpose, SIGSTOP, is never read.)
+                Ok(Some(received)) if received.sender == own_pid => continue,
+                Ok(received) => received.map(|received| received.signal),
                 // EINTR cannot really happen with every signal blocked; anything else would be
                 // a kernel bug. Either way, reap in case children died meanwhile.
                 Err(Errno::EINTR) => continue,
@@ -408,8 +415,11 @@ pub fn run(
     // the child has executed is fine.
     let _ = process::set_process_group(child, child);
     let is_pid_1 = process::pid() == Pid(1);
-    // The init must not keep the launch directory busy (the command keeps its own).
+    // The init must not keep the launch directory busy (the command keeps its own), nor hold
+    // open what it inherited: a parent waiting for EOF on a pipe the command closes would
+    // otherwise wait for the init too. The command got every descriptor before this.
     let _ = std::env::set_current_dir("/");
+    crate::sys::io::close_all_from(3, signal_fd.raw());
     log.say(format_args!("init: started the command as pid {child}"));
 
     let mut init = Init {

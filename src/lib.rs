@@ -49,7 +49,10 @@ pub fn main(argv: &[&CStr]) -> u8 {
         Ok(args) => args,
         Err(stop) => {
             match &stop {
-                cli::Stop::Print(text) => write_all(STDOUT, text.as_bytes()),
+                cli::Stop::Print(text) => {
+                    // Nothing useful can be done if stdout is closed.
+                    let _ = write_all(STDOUT, text.as_bytes());
+                }
                 cli::Stop::Usage(message) => log::error(format_args!(
                     "{message}\nsudrop: try 'sudrop --help' for more information"
                 )),

@@ -4,6 +4,11 @@
 
 use crate::sys::io::{STDERR, write_all};
 use std::fmt::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once a write to stderr has failed: later messages are not attempted. (With every
+/// signal blocked in the init, each write into a broken pipe would also queue a SIGPIPE.)
+static STDERR_FAILED: AtomicBool = AtomicBool::new(false);
 
 /// How much of a name, a path or a list a message shows: messages stay short whatever the
 /// input (a group list can have 65,536 entries, an argument 128 KiB).
@@ -27,7 +32,9 @@ pub fn error(message: fmt::Arguments<'_>) {
     // Writing into a String only fails if a Display implementation does; keep what came.
     let _ = line.write_fmt(message);
     line.push('\n');
-    write_all(STDERR, line.as_bytes());
+    if !STDERR_FAILED.load(Ordering::Relaxed) && !write_all(STDERR, line.as_bytes()) {
+        STDERR_FAILED.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Says what sudrop does, on stderr, under `--verbose`.

@@ -6,16 +6,54 @@ use super::Errno;
 pub const STDOUT: i32 = 1;
 pub const STDERR: i32 = 2;
 
-/// Writes all of `bytes` to `fd`, as far as the descriptor takes them; errors are dropped
-/// (there is nowhere left to report them).
-pub fn write_all(fd: i32, mut bytes: &[u8]) {
+/// Writes all of `bytes` to `fd`, as far as the descriptor takes them. False when it took
+/// not all of them (closed, a broken pipe, full disk): there is nowhere left to report that.
+pub fn write_all(fd: i32, mut bytes: &[u8]) -> bool {
     while !bytes.is_empty() {
         // SAFETY: write reads at most `bytes.len()` bytes from a valid slice.
         let written = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
         match written {
             n if n > 0 => bytes = bytes.get(n as usize..).unwrap_or_default(),
             n if n < 0 && Errno::last() == Errno::EINTR => {}
-            _ => return,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Closes every descriptor numbered `first` or above, except `keep`: with `close_range`
+/// (Linux 5.9), else each one listed in /proc/self/fd, else each one up to the soft limit on
+/// open files (at most 65,536).
+pub fn close_all_from(first: i32, keep: i32) {
+    let ranges = [(first, keep - 1), (keep + 1, i32::MAX)];
+    let closed_by_range = ranges.iter().all(|&(low, high)| {
+        low > high
+            // SAFETY: integer arguments only; closing descriptors touches no memory of ours.
+            || unsafe { libc::syscall(libc::SYS_close_range, low as u32, high as u32, 0) } == 0
+    });
+    if closed_by_range {
+        return;
+    }
+    let listed: Option<Vec<i32>> = std::fs::read_dir("/proc/self/fd").ok().map(|entries| {
+        entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+            .collect()
+    });
+    let candidates = listed.unwrap_or_else(|| {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into a valid rlimit.
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        let last = limit.rlim_cur.min(65_536) as i32;
+        (first..last).collect()
+    });
+    for fd in candidates {
+        if fd >= first && fd != keep {
+            // SAFETY: closes a descriptor the init does not use; errors (EBADF) are harmless.
+            unsafe { libc::close(fd) };
         }
     }
 }

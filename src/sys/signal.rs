@@ -1,5 +1,6 @@
 //! Signal numbers, masks, dispositions and the signalfd the init reads.
 
+use super::process::Pid;
 use super::{Errno, check};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -82,6 +83,13 @@ pub fn set_ignored(signal: Signal) {
     unsafe { libc::signal(signal.0, libc::SIG_IGN) };
 }
 
+/// A signal read from a [`SignalFd`], with the process that sent it (0 for the kernel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub signal: Signal,
+    pub sender: Pid,
+}
+
 /// A descriptor that delivers every (blocked) signal as data.
 pub struct SignalFd(OwnedFd);
 
@@ -95,8 +103,13 @@ impl SignalFd {
         Ok(SignalFd(unsafe { OwnedFd::from_raw_fd(fd) }))
     }
 
+    /// The descriptor's number.
+    pub fn raw(&self) -> i32 {
+        self.0.as_raw_fd()
+    }
+
     /// Waits up to `timeout` (`None`: for ever) for a signal. `Ok(None)` when time ran out.
-    pub fn next(&self, timeout: Option<Duration>) -> Result<Option<Signal>, Errno> {
+    pub fn next(&self, timeout: Option<Duration>) -> Result<Option<Received>, Errno> {
         if let Some(timeout) = timeout {
             let mut poll_fd = libc::pollfd {
                 fd: self.0.as_raw_fd(),
@@ -120,6 +133,10 @@ impl SignalFd {
             return Err(Errno::EIO);
         }
         // SAFETY: the kernel filled the whole structure.
-        Ok(Some(Signal(unsafe { info.assume_init() }.ssi_signo as i32)))
+        let info = unsafe { info.assume_init() };
+        Ok(Some(Received {
+            signal: Signal(info.ssi_signo as i32),
+            sender: Pid(info.ssi_pid as i32),
+        }))
     }
 }
