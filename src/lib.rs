@@ -85,7 +85,7 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         Some(options) => Some((options, init::block_signals()?, sys::process::parent_pid())),
         None => None,
     };
-    let target = resolve_target(args)?;
+    let (target, explicit_group) = resolve_target(args)?;
     log.say(format_args!(
         "'{}' is uid {} gid {} groups [{}] home '{}' name '{}'",
         log::shown(args.user_spec.to_bytes()),
@@ -101,6 +101,7 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         target: &target,
         keep: args.keep_caps,
         no_new_privs: args.no_new_privs,
+        explicit_group,
     };
     switch::switch(&mut LinuxKernel, &request, log)?;
     match init {
@@ -115,7 +116,8 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
     }
 }
 
-fn resolve_target(args: &cli::Args<'_>) -> Result<Target, Error> {
+/// The target, and whether the spec named a group.
+fn resolve_target(args: &cli::Args<'_>) -> Result<(Target, bool), Error> {
     let spec_text = || OsStr::from_bytes(args.user_spec.to_bytes()).to_owned();
     let spec = spec::parse(args.user_spec.to_bytes()).map_err(|error| Error::Spec {
         spec: spec_text(),
@@ -129,8 +131,10 @@ fn resolve_target(args: &cli::Args<'_>) -> Result<Target, Error> {
     let [uid, ..] = sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))?;
     let [gid, ..] = sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))?;
     let caller = Caller { uid, gid };
-    resolve::resolve(&spec, caller, &passwd, &group).map_err(|error| Error::Resolve {
-        spec: spec_text(),
-        error,
-    })
+    let target =
+        resolve::resolve(&spec, caller, &passwd, &group).map_err(|error| Error::Resolve {
+            spec: spec_text(),
+            error,
+        })?;
+    Ok((target, spec.group.is_some()))
 }

@@ -60,6 +60,8 @@ pub struct Request<'a> {
     /// `--keep-cap`: `None` when not given.
     pub keep: Option<CapMask>,
     pub no_new_privs: bool,
+    /// The spec named a group (`USER:GROUP`, `:GROUP`), which means "no supplementary groups".
+    pub explicit_group: bool,
 }
 
 fn sorted_unique(groups: &[Gid]) -> Vec<Gid> {
@@ -135,12 +137,20 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
     if groups_differ && !set_groups {
         // Only reachable with unchanged ids and no CAP_SETGID: a runtime already started us
         // as the target (Kubernetes runAsUser) and chose the supplementary groups itself.
-        log.say(format_args!(
+        // That is said always when the spec named a group, which asks for none.
+        let message = format_args!(
             "already uid {} gid {}; keeping the supplementary groups the runtime set ({}): no CAP_SETGID",
             target.uid,
             target.gid,
             list(&groups)
-        ));
+        );
+        if request.explicit_group {
+            crate::log::error(format_args!(
+                "warning: {message}, though the user spec names a group and so asks for none"
+            ));
+        } else {
+            log.say(message);
+        }
     }
     if !uid_changes && !gid_changes && !set_groups {
         log.say(format_args!(
@@ -557,6 +567,7 @@ mod tests {
             target,
             keep: keep.map(CapMask),
             no_new_privs,
+            explicit_group: false,
         };
         switch(model, &request, QUIET)
     }

@@ -115,3 +115,51 @@ fn setuid_setgid_and_file_capability_copies_refuse_to_run() {
         );
     }
 }
+
+/// A copy of the binary under test that any user may execute, whatever the checkout's mode.
+fn world_executable_binary() -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("sudrop-callers.{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let copy = dir.join("sudrop");
+    std::fs::copy(crate::sandbox::sudrop_binary(), &copy).expect("copy sudrop");
+    copy
+}
+
+#[test]
+fn runtime_groups_kept_against_an_explicit_group_are_reported_without_verbose() {
+    if !root_or_skip("runtime_groups_kept_against_an_explicit_group_are_reported_without_verbose") {
+        return;
+    }
+    // The runtime already made us nobody, with supplementary group 2000, and no capability
+    // (setpriv on the host: the sandbox's launcher clears supplementary groups).
+    let binary = world_executable_binary();
+    let run = |spec: &str| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--groups=2000", "--"])
+            .arg(&binary)
+            .args([spec, "id", "-G"])
+            .output()
+            .expect("setpriv")
+    };
+    // USER:GROUP asks for no supplementary groups; they cannot be dropped, and that is said.
+    let out = run("65534:65534");
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "65534 2000\n"),
+        "{out:?}"
+    );
+    let err = stderr(&out);
+    assert!(err.starts_with("sudrop: warning: "), "{err}");
+    assert!(err.contains("(2000)"), "{err}");
+    // Without a group in the spec (Kubernetes runAsUser with fsGroup), it stays quiet.
+    let out = run("65534");
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "65534 2000\n"),
+        "{out:?}"
+    );
+    assert_eq!(stderr(&out), "");
+    let _ = std::fs::remove_dir_all(binary.parent().expect("dir"));
+}

@@ -141,8 +141,8 @@ fn verbose_prints_the_identity_and_each_step() {
     assert_eq!(code(&out), 0);
     let err = stderr(&out);
     for part in [
-        "'alice' is uid 1000 gid 1000 groups [50,29,100]",
-        "setgroups(50,29,100)",
+        "'alice' is uid 1000 gid 1000 groups [29,50,100]",
+        "setgroups(29,50,100)",
         "setresgid(1000,1000,1000)",
         "setresuid(1000,1000,1000)",
         "exec true",
