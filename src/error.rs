@@ -47,6 +47,17 @@ pub enum Error {
     CommandNotFound {
         command: OsString,
     },
+    /// The PATH search found the command only through an empty or relative PATH entry, that
+    /// is, in the current directory: not run.
+    RelativeCommand {
+        command: OsString,
+        entry: Vec<u8>,
+    },
+    /// Not found, and these PATH directories could not be searched by the target.
+    UnsearchablePath {
+        command: OsString,
+        directories: Vec<Vec<u8>>,
+    },
     CannotExecute {
         command: OsString,
         errno: Errno,
@@ -56,8 +67,8 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::CommandNotFound { .. } => EXIT_NOT_FOUND,
-            Error::CannotExecute { .. } => EXIT_CANNOT_EXECUTE,
+            Error::CommandNotFound { .. } | Error::RelativeCommand { .. } => EXIT_NOT_FOUND,
+            Error::CannotExecute { .. } | Error::UnsearchablePath { .. } => EXIT_CANNOT_EXECUTE,
             _ => EXIT_FAILURE,
         }
     }
@@ -92,6 +103,33 @@ impl fmt::Display for Error {
             Error::Capability(message) | Error::Verify(message) => f.write_str(message),
             Error::CommandNotFound { command } => {
                 write!(f, "{}: command not found", shown(command.as_bytes()))
+            }
+            Error::RelativeCommand { command, entry } => write!(
+                f,
+                "{}: found only relative to the current directory, through the PATH entry '{}'; \
+                 not run (give ./{} to mean it)",
+                shown(command.as_bytes()),
+                shown(entry),
+                shown(command.as_bytes())
+            ),
+            Error::UnsearchablePath {
+                command,
+                directories,
+            } => {
+                write!(
+                    f,
+                    "{}: not found, and the target may not search the PATH director{} ",
+                    shown(command.as_bytes()),
+                    if directories.len() == 1 { "y" } else { "ies" }
+                )?;
+                for (index, directory) in directories.iter().take(8).enumerate() {
+                    let separator = if index > 0 { ", " } else { "" };
+                    write!(f, "{separator}{}", shown(directory))?;
+                }
+                if directories.len() > 8 {
+                    write!(f, ", … ({} more)", directories.len() - 8)?;
+                }
+                f.write_str(" (Permission denied)")
             }
             Error::CannotExecute { command, errno } => {
                 write!(

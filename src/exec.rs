@@ -107,26 +107,48 @@ pub fn prepare<'a>(
     }
 }
 
+/// One place the PATH search looks.
+#[derive(Debug, PartialEq, Eq)]
+struct Candidate<'a> {
+    /// The PATH entry it came from; `None` for a command that holds a `/`.
+    entry: Option<&'a [u8]>,
+    path: Vec<u8>,
+}
+
+impl Candidate<'_> {
+    /// From an empty or relative PATH entry: a file found there is found through the current
+    /// directory, which a PATH search must not run (gosu refuses it too).
+    fn is_relative(&self) -> bool {
+        self.entry.is_some_and(|entry| !entry.starts_with(b"/"))
+    }
+}
+
 /// The candidate files for `command`: itself if it holds a `/`, else each PATH entry joined
 /// with it (an empty entry is the current directory, as POSIX says).
 fn candidates<'a>(
     command: &'a [u8],
     search_path: &'a [u8],
-) -> Box<dyn Iterator<Item = Vec<u8>> + 'a> {
+) -> Box<dyn Iterator<Item = Candidate<'a>> + 'a> {
     if command.contains(&b'/') {
-        return Box::new(std::iter::once(command.to_vec()));
+        return Box::new(std::iter::once(Candidate {
+            entry: None,
+            path: command.to_vec(),
+        }));
     }
     if command.is_empty() {
         return Box::new(std::iter::empty());
     }
-    Box::new(search_path.split(|&b| b == b':').map(move |dir| {
-        let dir = if dir.is_empty() { &b"."[..] } else { dir };
+    Box::new(search_path.split(|&b| b == b':').map(move |entry| {
+        let dir = if entry.is_empty() { &b"."[..] } else { entry };
         let mut path = dir.to_vec();
         if !path.ends_with(b"/") {
             path.push(b'/');
         }
         path.extend_from_slice(command);
-        path
+        Candidate {
+            entry: Some(entry),
+            path,
+        }
     }))
 }
 
@@ -149,14 +171,30 @@ fn command_name(prepared: &Prepared<'_>) -> std::ffi::OsString {
 /// `/bin/sh` (musl behaves the same): it fails with "Exec format error".
 pub fn execute(prepared: &Prepared<'_>) -> Error {
     let mut denied = None;
-    for path in candidates(prepared.command.to_bytes(), prepared.search_path) {
-        let Ok(path) = CString::new(path) else {
+    let mut unsearchable: Vec<Vec<u8>> = Vec::new();
+    for candidate in candidates(prepared.command.to_bytes(), prepared.search_path) {
+        let Ok(path) = CString::new(candidate.path.as_slice()) else {
             continue;
         };
+        if candidate.is_relative() {
+            let found = std::fs::metadata(OsStr::from_bytes(&candidate.path))
+                .is_ok_and(|metadata| metadata.is_file());
+            if found {
+                return Error::RelativeCommand {
+                    command: command_name(prepared),
+                    entry: candidate.entry.unwrap_or_default().to_vec(),
+                };
+            }
+            continue;
+        }
         match classify(execve(&path, &prepared.argv, &prepared.envp)) {
             None => {}
-            // EACCES on one entry must not hide the command in a later one.
-            Some(Errno::EACCES) => denied = Some(Errno::EACCES),
+            // EACCES on one entry must not hide the command in a later one. It means either
+            // that the file may not be executed or that its directory may not be searched.
+            Some(Errno::EACCES) => match candidate.entry {
+                Some(entry) if !searchable(entry) => unsearchable.push(entry.to_vec()),
+                _ => denied = Some(Errno::EACCES),
+            },
             Some(errno) => {
                 return Error::CannotExecute {
                     command: command_name(prepared),
@@ -170,10 +208,18 @@ pub fn execute(prepared: &Prepared<'_>) -> Error {
             command: command_name(prepared),
             errno,
         },
+        None if !unsearchable.is_empty() => Error::UnsearchablePath {
+            command: command_name(prepared),
+            directories: unsearchable,
+        },
         None => Error::CommandNotFound {
             command: command_name(prepared),
         },
     }
+}
+
+fn searchable(directory: &[u8]) -> bool {
+    CString::new(directory).is_ok_and(|directory| crate::sys::io::can_search(&directory))
 }
 
 #[cfg(test)]
@@ -242,12 +288,30 @@ mod tests {
 
     #[test]
     fn path_search_candidates() {
-        let found: Vec<_> = candidates(b"ls", b"/bin::/usr/bin/")
-            .map(|p| String::from_utf8(p).unwrap())
+        let found: Vec<_> = candidates(b"ls", b"/bin::/usr/bin/:sbin")
+            .map(|c| (String::from_utf8(c.path.clone()).unwrap(), c.is_relative()))
             .collect();
-        assert_eq!(found, ["/bin/ls", "./ls", "/usr/bin/ls"]);
+        assert_eq!(
+            found,
+            [
+                ("/bin/ls".to_string(), false),
+                ("./ls".to_string(), true),
+                ("/usr/bin/ls".to_string(), false),
+                ("sbin/ls".to_string(), true)
+            ]
+        );
         let direct: Vec<_> = candidates(b"./x", b"/bin").collect();
-        assert_eq!(direct, [b"./x".to_vec()]);
+        assert_eq!(
+            direct,
+            [Candidate {
+                entry: None,
+                path: b"./x".to_vec()
+            }]
+        );
+        assert!(
+            !direct[0].is_relative(),
+            "an explicit ./x is the user's choice"
+        );
         assert_eq!(candidates(b"", b"/bin").count(), 0);
     }
 

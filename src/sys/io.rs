@@ -57,3 +57,9 @@ pub fn close_all_from(first: i32, keep: i32) {
         }
     }
 }
+
+/// Whether the process may search (enter) directory `path`, by its effective ids.
+pub fn can_search(path: &std::ffi::CStr) -> bool {
+    // SAFETY: `path` is NUL-terminated; faccessat only reads it.
+    unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), libc::X_OK, libc::AT_EACCESS) == 0 }
+}

@@ -197,3 +197,80 @@ fn no_proc_is_needed() {
     );
     assert!(!sandbox.path("/proc/self").exists());
 }
+
+#[test]
+fn a_command_found_only_through_a_relative_path_entry_is_not_run() {
+    if !root_or_skip("a_command_found_only_through_a_relative_path_entry_is_not_run") {
+        return;
+    }
+    let sandbox = sandbox();
+    // The sandbox starts in /, where these two files are.
+    sandbox.write("/here-only", "#!/bin/sh\necho RELATIVE\n", 0o755);
+    sandbox.write("/true", "#!/bin/sh\necho RELATIVE\n", 0o755);
+    let with_path = |path: &str| Launch {
+        env: vec![("PATH".into(), path.into())],
+        ..Launch::default()
+    };
+    for path in [":/bin", "/bin:", "/bin::/usr/bin", ".:/bin", "sbin:.:/bin"] {
+        let out = sandbox.run_with(
+            &with_path(path),
+            &["/usr/local/bin/sudrop", "app", "here-only"],
+        );
+        assert_eq!(code(&out), 127, "PATH={path}: {out:?}");
+        assert_eq!(stdout(&out), "", "PATH={path}");
+        assert!(
+            stderr(&out).contains("relative to the current directory"),
+            "PATH={path}: {}",
+            stderr(&out)
+        );
+    }
+    // An absolute entry before the relative one wins, as in execvp; a relative one first is
+    // refused even though /bin has the command (gosu does the same).
+    let out = sandbox.run_with(
+        &with_path("/bin:"),
+        &["/usr/local/bin/sudrop", "app", "true"],
+    );
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, ""), "{out:?}");
+    let out = sandbox.run_with(
+        &with_path(":/bin"),
+        &["/usr/local/bin/sudrop", "app", "true"],
+    );
+    assert_eq!((code(&out), stdout(&out).as_str()), (127, ""), "{out:?}");
+    // Asked for explicitly, a file in the current directory runs.
+    let out = sandbox.run_with(
+        &with_path("/bin"),
+        &["/usr/local/bin/sudrop", "app", "./here-only"],
+    );
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "RELATIVE\n"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_path_directory_the_target_cannot_search_is_named() {
+    if !root_or_skip("a_path_directory_the_target_cannot_search_is_named") {
+        return;
+    }
+    let sandbox = sandbox();
+    sandbox.write("/private/tool", "#!/bin/sh\necho TOOL\n", 0o755);
+    std::fs::set_permissions(
+        sandbox.path("/private"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("chmod");
+    let launch = Launch {
+        env: vec![("PATH".into(), "/private:/usr/local/bin:/bin".into())],
+        ..Launch::default()
+    };
+    for command in ["tool", "no-such-tool"] {
+        let out = sandbox.run_with(&launch, &["/usr/local/bin/sudrop", "app", command]);
+        assert_eq!(code(&out), 126, "{command}: {out:?}");
+        assert!(
+            stderr(&out).contains("may not search the PATH directory /private"),
+            "{command}: {}",
+            stderr(&out)
+        );
+    }
+}
