@@ -208,14 +208,16 @@ impl Init<'_> {
         }
     }
 
-    /// The command was stopped (Ctrl-Z, SIGTSTP/TTIN/TTOU): outside a container, where a shell
-    /// launched sudrop, sudrop stops too so that the shell sees its job stopped and gets its
-    /// terminal back. The shell's SIGCONT then resumes sudrop, which hands the terminal back to
-    /// the command and forwards the SIGCONT (read from the signalfd) to it. As PID 1 nobody
-    /// waits for sudrop, and the kernel would not stop it anyway.
+    /// The command was stopped (Ctrl-Z, SIGTSTP/TTIN/TTOU). When sudrop, the foreground job of
+    /// a terminal, handed that terminal to the command, a job-control shell launched it: sudrop
+    /// stops too, so that the shell sees its job stopped and gets its terminal back. The
+    /// shell's SIGCONT then resumes sudrop, which hands the terminal back to the command and
+    /// forwards the SIGCONT (read from the signalfd) to it. Otherwise (no terminal, or PID 1,
+    /// which nobody waits for) a stop is someone else's business: following it would leave
+    /// sudrop stopped when the command is continued directly.
     fn follow_stop(&mut self) {
         self.log.say(format_args!("init: the command was stopped"));
-        if self.is_pid_1 {
+        if self.is_pid_1 || self.terminal.is_none() {
             return;
         }
         // SIGSTOP cannot be blocked, so this returns once sudrop has been continued; SIGTTOU
@@ -453,6 +455,12 @@ pub fn run(
     };
     init.supervise(pending);
     init.drain();
+    // Not PID 1, a shell or other job is waiting to read the terminal sudrop handed to the
+    // command: give the foreground back to sudrop's own group, as it found it. (SIGTTOU is
+    // blocked, so this works from what is now a background group.)
+    if let (Some(fd), false) = (take_terminal, is_pid_1) {
+        let _ = process::set_terminal_foreground(fd, process::process_group());
+    }
     let status = init.status.unwrap_or(crate::error::EXIT_FAILURE);
     let remapped = options
         .remap_exit

@@ -64,10 +64,13 @@ fn job_control_signals_stop_and_continue_the_command_not_the_init() {
 }
 
 #[test]
-fn not_pid_1_sudrop_stops_with_its_command_and_resumes_it() {
-    if !root_or_skip("not_pid_1_sudrop_stops_with_its_command_and_resumes_it") {
+fn without_a_terminal_an_outside_stop_and_continue_do_not_freeze_the_init() {
+    if !root_or_skip("without_a_terminal_an_outside_stop_and_continue_do_not_freeze_the_init") {
         return;
     }
+    // Not PID 1 and no terminal (stdin is /dev/null): someone stops and continues the command
+    // directly. sudrop once stopped itself along with it and, the command continued behind
+    // its back, stayed stopped: no SIGTERM handling, no reaping.
     let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
     let launch = Launch {
         no_pid_namespace: true,
@@ -87,8 +90,144 @@ fn not_pid_1_sudrop_stops_with_its_command_and_resumes_it() {
     running.wait_for("ready");
     let init = running.pid();
     let command = first_child(init);
-    // As Ctrl-Z would: SIGTSTP to the command. sudrop follows it, so a shell would see its
-    // job stopped.
+    kill(command, libc::SIGSTOP);
+    wait_for_state(command, 'T');
+    kill(command, libc::SIGCONT);
+    wait_for_state(command, 'S');
+    kill(init, libc::SIGTERM);
+    let (status, _, err) = running.finish();
+    assert_eq!(status, 143, "{err}");
+}
+
+/// A process in a new session whose controlling terminal is a fresh pseudo-terminal, as a
+/// terminal emulator or `docker run -it` starts it; the test holds the master side.
+struct Terminal {
+    master: std::fs::File,
+    screen: String,
+    output: mpsc::Receiver<String>,
+    child: std::process::Child,
+}
+
+impl Terminal {
+    fn start(sandbox: &Sandbox, launch: &Launch, args: &[&str]) -> Terminal {
+        let (master, slave) = {
+            let (mut master, mut slave) = (0, 0);
+            // SAFETY: openpty writes two new descriptors; the name and settings may be null.
+            let result = unsafe {
+                libc::openpty(
+                    &mut master,
+                    &mut slave,
+                    std::ptr::null_mut(),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                )
+            };
+            assert_eq!(result, 0, "openpty");
+            // SAFETY: both descriptors are new and owned here.
+            unsafe {
+                (
+                    std::fs::File::from_raw_fd(master),
+                    OwnedFd::from_raw_fd(slave),
+                )
+            }
+        };
+        let mut command = sandbox.command(launch, args);
+        let slave_fd = slave.as_raw_fd();
+        command
+            .stdin(Stdio::from(slave.try_clone().expect("dup")))
+            .stdout(Stdio::from(slave.try_clone().expect("dup")))
+            .stderr(Stdio::from(slave.try_clone().expect("dup")));
+        // SAFETY: setsid and ioctl are async-signal-safe; they make the terminal the
+        // controlling terminal of the new session.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(move || {
+                if libc::setsid() < 0 || libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("spawn");
+        drop(slave);
+        let (sender, output) = mpsc::channel();
+        let mut reader = master.try_clone().expect("dup master");
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 1024];
+            while let Ok(n) = reader.read(&mut buffer) {
+                if n == 0
+                    || sender
+                        .send(String::from_utf8_lossy(&buffer[..n]).into_owned())
+                        .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Terminal {
+            master,
+            screen: String::new(),
+            output,
+            child,
+        }
+    }
+
+    /// Waits, within a bound, until the screen shows `needle`; returns the line holding it.
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + LIMIT;
+        while !self.screen.contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.output.recv_timeout(left) {
+                Ok(text) => self.screen.push_str(&text),
+                Err(_) => panic!("never saw {needle:?} on the terminal: {:?}", self.screen),
+            }
+        }
+        let line = self.screen.lines().find(|l| l.contains(needle));
+        line.expect("line").to_string()
+    }
+
+    fn type_in(&mut self, text: &[u8]) {
+        self.master.write_all(text).expect("write to the terminal");
+    }
+
+    /// The exit status, waited for within a bound.
+    fn exit_code(mut self) -> Option<i32> {
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(self.child.wait());
+        });
+        let status = receiver.recv_timeout(LIMIT).expect("did not exit in time");
+        status.expect("wait").code()
+    }
+}
+
+#[test]
+fn at_a_terminal_not_pid_1_sudrop_stops_with_its_command_and_resumes_it() {
+    if !root_or_skip("at_a_terminal_not_pid_1_sudrop_stops_with_its_command_and_resumes_it") {
+        return;
+    }
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    let launch = Launch {
+        no_pid_namespace: true,
+        ..Launch::default()
+    };
+    let mut terminal = Terminal::start(
+        &sandbox,
+        &launch,
+        &[
+            "sudrop",
+            "-i",
+            "app",
+            "sh",
+            "-c",
+            "echo ready; exec sleep 30",
+        ],
+    );
+    terminal.wait_for("ready");
+    let init = terminal.child.id() as i32;
+    let command = first_child(init);
+    // As Ctrl-Z would: SIGTSTP to the command. sudrop, which handed it the terminal, follows
+    // it, so a job-control shell would see its job stopped.
     kill(command, libc::SIGTSTP);
     wait_for_state(command, 'T');
     wait_for_state(init, 'T');
@@ -97,8 +236,37 @@ fn not_pid_1_sudrop_stops_with_its_command_and_resumes_it() {
     wait_for_state(init, 'S');
     wait_for_state(command, 'S');
     kill(init, libc::SIGTERM);
-    let (status, _, err) = running.finish();
-    assert_eq!(status, 143, "{err}");
+    assert_eq!(terminal.exit_code(), Some(143));
+}
+
+#[test]
+fn after_the_command_the_terminal_is_handed_back_to_whoever_had_it() {
+    if !root_or_skip("after_the_command_the_terminal_is_handed_back_to_whoever_had_it") {
+        return;
+    }
+    // A script runs sudrop (not PID 1) and then reads the terminal itself. sudrop once exited
+    // with the terminal's foreground group still the dead command's, and the read failed.
+    // No PID namespace: the script is the session leader, as in a terminal on a host. (Inside
+    // a PID namespace whose session leader is outside it, that group has no number to give
+    // back the terminal to.)
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    let launch = Launch {
+        no_pid_namespace: true,
+        ..Launch::default()
+    };
+    let mut terminal = Terminal::start(
+        &sandbox,
+        &launch,
+        &[
+            "sh",
+            "-c",
+            "sudrop -i app true; echo ready; read line && echo got=$line",
+        ],
+    );
+    terminal.wait_for("ready");
+    terminal.type_in(b"hello\n");
+    terminal.wait_for("got=hello");
+    assert_eq!(terminal.exit_code(), Some(0));
 }
 
 #[test]
@@ -106,77 +274,14 @@ fn under_a_terminal_the_command_is_the_foreground_job_and_ctrl_c_ends_it() {
     if !root_or_skip("under_a_terminal_the_command_is_the_foreground_job_and_ctrl_c_ends_it") {
         return;
     }
-    let (mut master, slave) = {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty writes two new descriptors; the name and settings may be null.
-        let result = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(result, 0, "openpty");
-        // SAFETY: both descriptors are new and owned here.
-        unsafe {
-            (
-                std::fs::File::from_raw_fd(master),
-                OwnedFd::from_raw_fd(slave),
-            )
-        }
-    };
     let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
     let script = "set -- $(cat /proc/$$/stat); echo \"pgrp=$5 tpgid=$8 ready\"; sleep 30";
-    let mut command = sandbox.command(
+    let mut terminal = Terminal::start(
+        &sandbox,
         &Launch::default(),
         &["sudrop", "-i", "app", "sh", "-c", script],
     );
-    let slave_fd = slave.as_raw_fd();
-    command
-        .stdin(Stdio::from(slave.try_clone().expect("dup")))
-        .stdout(Stdio::from(slave.try_clone().expect("dup")))
-        .stderr(Stdio::from(slave.try_clone().expect("dup")));
-    // SAFETY: setsid and ioctl are async-signal-safe; they make the terminal the controlling
-    // terminal of the new session, as a terminal emulator or `docker run -it` does.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        command.pre_exec(move || {
-            if libc::setsid() < 0 || libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().expect("spawn");
-    drop(slave);
-
-    let (sender, receiver) = mpsc::channel();
-    let mut reader = master.try_clone().expect("dup master");
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 1024];
-        while let Ok(n) = reader.read(&mut buffer) {
-            if n == 0
-                || sender
-                    .send(String::from_utf8_lossy(&buffer[..n]).into_owned())
-                    .is_err()
-            {
-                break;
-            }
-        }
-    });
-    let mut screen = String::new();
-    let deadline = Instant::now() + LIMIT;
-    while !screen.contains("ready") {
-        let left = deadline.saturating_duration_since(Instant::now());
-        screen.push_str(
-            &receiver
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no ready line: {screen:?}")),
-        );
-    }
-    let line = screen.lines().find(|l| l.contains("ready")).expect("line");
+    let line = terminal.wait_for("ready");
     let field = |name: &str| -> i32 {
         let value = line
             .split_whitespace()
@@ -190,15 +295,6 @@ fn under_a_terminal_the_command_is_the_foreground_job_and_ctrl_c_ends_it() {
         "the command's group is the terminal's foreground group: {line}"
     );
     assert_ne!(pgrp, 1, "the command has its own group, not the init's");
-
-    master.write_all(b"\x03").expect("Ctrl-C");
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = sender.send(child.wait());
-    });
-    let status = receiver
-        .recv_timeout(LIMIT)
-        .expect("sudrop did not exit after Ctrl-C")
-        .expect("wait");
-    assert_eq!(status.code(), Some(130), "{screen}");
+    terminal.type_in(b"\x03");
+    assert_eq!(terminal.exit_code(), Some(130));
 }
