@@ -11,6 +11,14 @@ use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
+/// A launch without a PID namespace: sudrop (or the script) is not PID 1, as on a host.
+fn not_pid_1() -> Launch {
+    Launch {
+        no_pid_namespace: true,
+        ..Launch::default()
+    }
+}
+
 /// The state letter of a process (`R`, `S`, `T`, ...).
 fn state(pid: i32) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -72,10 +80,7 @@ fn without_a_terminal_an_outside_stop_and_continue_do_not_freeze_the_init() {
     // directly. sudrop once stopped itself along with it and, the command continued behind
     // its back, stayed stopped: no SIGTERM handling, no reaping.
     let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
-    let launch = Launch {
-        no_pid_namespace: true,
-        ..Launch::default()
-    };
+    let launch = not_pid_1();
     let mut running = sandbox.spawn_with(
         &launch,
         &[
@@ -207,10 +212,7 @@ fn at_a_terminal_not_pid_1_sudrop_stops_with_its_command_and_resumes_it() {
         return;
     }
     let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
-    let launch = Launch {
-        no_pid_namespace: true,
-        ..Launch::default()
-    };
+    let launch = not_pid_1();
     let mut terminal = Terminal::start(
         &sandbox,
         &launch,
@@ -250,10 +252,7 @@ fn after_the_command_the_terminal_is_handed_back_to_whoever_had_it() {
     // a PID namespace whose session leader is outside it, that group has no number to give
     // back the terminal to.)
     let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
-    let launch = Launch {
-        no_pid_namespace: true,
-        ..Launch::default()
-    };
+    let launch = not_pid_1();
     let mut terminal = Terminal::start(
         &sandbox,
         &launch,
