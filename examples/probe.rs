@@ -8,6 +8,8 @@
 //!   (it prints `daemon PID`). MODE `slow-exit MS` as above; `ignore-term` ignores SIGTERM;
 //!   `report-parent` prints `adopted-by PPID` once its parent has exited, then waits.
 //! - `probe signal-times N`: like `signals`, but prints `got S NANOS` (CLOCK_MONOTONIC).
+//! - `probe tiocsti`: pushes a character into the terminal on stdin with TIOCSTI; prints
+//!   `tiocsti: ok` or `tiocsti: ERRNO-NAME`.
 //! - `probe orphans N`: makes N orphans (their parents exit), kills them all at once, and
 //!   prints `reaped N in MICROS us` once the init has reaped every one.
 
@@ -211,6 +213,20 @@ fn main() -> ExitCode {
                     say(line);
                 }
             }
+            ExitCode::SUCCESS
+        }
+        Some("tiocsti") => {
+            let byte = b'#';
+            // SAFETY: TIOCSTI reads one byte from the pointer it is given.
+            let result = unsafe { libc::ioctl(0, libc::TIOCSTI, &byte) };
+            let error = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            let name = match (result, error) {
+                (0, _) => "ok".to_string(),
+                (_, libc::EPERM) => "EPERM".to_string(),
+                (_, libc::EIO) => "EIO".to_string(),
+                (_, other) => format!("errno {other}"),
+            };
+            say(&format!("tiocsti: {name}"));
             ExitCode::SUCCESS
         }
         Some("bind") => match TcpListener::bind(format!("0.0.0.0:{}", number(1))) {

@@ -51,7 +51,7 @@ pub fn environment<'a>(current: &[&'a CStr], target: &Target) -> Environment<'a>
                     user_names.push(name);
                 }
             }
-            name if crate::cli::INIT_ENV
+            name if crate::cli::OPTION_ENV
                 .iter()
                 .any(|(_, var)| var.as_bytes() == name) => {}
             _ => inherited.push(entry),

@@ -77,9 +77,7 @@ fn variable<'a>(environ: &[&'a CStr], name: &str) -> Option<&'a str> {
 /// Switches, then becomes the command (exec mode) or runs it under the init (init mode).
 /// Returns the init's exit status, or the reason nothing could run.
 fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
-    let log = Log {
-        verbose: args.verbose,
-    };
+    let log = Log::new(args.verbose);
     // Init mode blocks signals first, so nothing arriving during start-up is lost.
     let init = match &args.init {
         Some(options) => Some((options, init::block_signals()?, sys::process::parent_pid())),
@@ -97,10 +95,14 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
     ));
     let env = exec::environment(environ, &target);
     let prepared = exec::prepare(args.command, args.command_args, &env);
+    // Never a way back to root: a non-root target gets no_new_privs (unless allowed) and the
+    // terminal-injection filter.
+    let user_target = !target.uid.is_root();
     let request = Request {
         target: &target,
         keep: args.keep_caps,
-        no_new_privs: args.no_new_privs,
+        no_new_privs: args.no_new_privs || (user_target && !args.allow_new_privs),
+        block_terminal_injection: user_target,
         explicit_group,
     };
     switch::switch(&mut LinuxKernel, &request, log)?;

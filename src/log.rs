@@ -37,16 +37,33 @@ pub fn error(message: fmt::Arguments<'_>) {
     }
 }
 
-/// Says what sudrop does, on stderr, under `--verbose`.
+/// Says what sudrop does, on stderr: each step under `--verbose`, warnings always.
 #[derive(Clone, Copy)]
 pub struct Log {
     pub verbose: bool,
+    /// False only in tests of the policy code.
+    pub warnings: bool,
 }
 
 impl Log {
+    /// What the command line asks for.
+    pub fn new(verbose: bool) -> Log {
+        Log {
+            verbose,
+            warnings: true,
+        }
+    }
+
     pub fn say(self, message: fmt::Arguments<'_>) {
         if self.verbose {
             error(message);
+        }
+    }
+
+    /// `sudrop: warning: MESSAGE`, with or without `--verbose`.
+    pub fn warn(self, message: fmt::Arguments<'_>) {
+        if self.warnings {
+            error(format_args!("warning: {message}"));
         }
     }
 }

@@ -52,6 +52,10 @@ pub trait Kernel {
     fn set_capabilities(&mut self, sets: CapSets) -> Result<(), Error>;
     fn raise_ambient(&mut self, number: u8) -> Result<(), Error>;
     fn set_no_new_privs(&mut self) -> Result<(), Error>;
+    /// Installs the seccomp filter that fails TIOCSTI and TIOCLINUX.
+    fn block_terminal_injection(&mut self) -> Result<(), Error>;
+    /// Whether stdin, stdout or stderr is a terminal (which the command would inherit).
+    fn has_terminal(&self) -> bool;
 }
 
 /// What the switch is asked to do.
@@ -59,7 +63,10 @@ pub struct Request<'a> {
     pub target: &'a Target,
     /// `--keep-cap`: `None` when not given.
     pub keep: Option<CapMask>,
+    /// Set no_new_privs (the default for a non-root target).
     pub no_new_privs: bool,
+    /// Fail TIOCSTI and TIOCLINUX (for a non-root target).
+    pub block_terminal_injection: bool,
     /// The spec named a group (`USER:GROUP`, `:GROUP`), which means "no supplementary groups".
     pub explicit_group: bool,
 }
@@ -145,8 +152,8 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
             list(&groups)
         );
         if request.explicit_group {
-            crate::log::error(format_args!(
-                "warning: {message}, though the user spec names a group and so asks for none"
+            log.warn(format_args!(
+                "{message}, though the user spec names a group and so asks for none"
             ));
         } else {
             log.say(message);
@@ -169,11 +176,30 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
         } else {
             let bounding = kernel.bounding()?;
             if !bounding.is_subset_of(keep) {
-                log.say(format_args!(
-                    "bounding set left as it is ({bounding}): no CAP_SETPCAP to shrink it"
-                ));
+                let message =
+                    format!("bounding set left as it is ({bounding}): no CAP_SETPCAP to shrink it");
+                // With no_new_privs nothing can raise a capability from it again; without,
+                // a setuid-root or file-capability program could.
+                if request.no_new_privs {
+                    log.say(format_args!("{message}"));
+                } else {
+                    log.warn(format_args!(
+                        "{message}, and without no_new_privs a setuid or file-capability program can regain them"
+                    ));
+                }
             }
         }
+    }
+    // Without no_new_privs the kernel takes the filter only from CAP_SYS_ADMIN, which the
+    // switch is about to give up: then it goes in now.
+    let filter_now = request.block_terminal_injection
+        && !request.no_new_privs
+        && before.effective.contains(Cap::SYS_ADMIN);
+    if filter_now {
+        log.say(format_args!(
+            "seccomp: TIOCSTI and TIOCLINUX fail with EPERM"
+        ));
+        kernel.block_terminal_injection()?;
     }
 
     let keepcaps = restrict && uid_changes && keep != CapMask::EMPTY;
@@ -207,6 +233,19 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
     if request.no_new_privs {
         log.say(format_args!("prctl(PR_SET_NO_NEW_PRIVS)"));
         kernel.set_no_new_privs()?;
+    }
+    if request.block_terminal_injection && !filter_now {
+        if request.no_new_privs {
+            log.say(format_args!(
+                "seccomp: TIOCSTI and TIOCLINUX fail with EPERM"
+            ));
+            kernel.block_terminal_injection()?;
+        } else if kernel.has_terminal() {
+            log.warn(format_args!(
+                "the command inherits a terminal, and without no_new_privs or \
+                 CAP_SYS_ADMIN sudrop cannot stop it from typing into it (TIOCSTI)"
+            ));
+        }
     }
 
     verify(kernel, request, restrict, set_groups)
@@ -343,6 +382,23 @@ impl Kernel for LinuxKernel {
     fn set_no_new_privs(&mut self) -> Result<(), Error> {
         sys::caps::set_no_new_privs().map_err(|e| Error::syscall("prctl(PR_SET_NO_NEW_PRIVS)", e))
     }
+
+    fn block_terminal_injection(&mut self) -> Result<(), Error> {
+        match sys::seccomp::block_terminal_injection() {
+            // A kernel built without seccomp filters: say so, and go on.
+            Err(sys::Errno::EINVAL) => {
+                crate::log::error(format_args!(
+                    "warning: this kernel has no seccomp filters; TIOCSTI is not blocked"
+                ));
+                Ok(())
+            }
+            result => result.map_err(|e| Error::syscall("prctl(PR_SET_SECCOMP)", e)),
+        }
+    }
+
+    fn has_terminal(&self) -> bool {
+        (0..=2).any(sys::io::is_terminal)
+    }
 }
 
 #[cfg(test)]
@@ -367,6 +423,7 @@ mod tests {
     const SETGID: u64 = 1 << 6;
     const SETPCAP: u64 = 1 << 8;
     const NET_BIND: u64 = 1 << 10;
+    const SYS_ADMIN: u64 = 1 << 21;
     const FULL: u64 = (1 << 41) - 1;
 
     /// The kernel's credential rules (capabilities(7), setresuid(2)), recording each call.
@@ -543,6 +600,17 @@ mod tests {
             self.calls.push("no_new_privs".into());
             Ok(())
         }
+        fn block_terminal_injection(&mut self) -> Result<(), Error> {
+            // seccomp(2): a filter needs no_new_privs or CAP_SYS_ADMIN.
+            if !self.no_new_privs && !self.has(SYS_ADMIN) {
+                return self.eperm("filter".into());
+            }
+            self.calls.push("filter".into());
+            Ok(())
+        }
+        fn has_terminal(&self) -> bool {
+            false
+        }
     }
 
     fn target(uid: u32, gid: u32, groups: &[u32]) -> Target {
@@ -555,7 +623,10 @@ mod tests {
         }
     }
 
-    const QUIET: Log = Log { verbose: false };
+    const QUIET: Log = Log {
+        verbose: false,
+        warnings: false,
+    };
 
     fn run(
         model: &mut Model,
@@ -567,6 +638,7 @@ mod tests {
             target,
             keep: keep.map(CapMask),
             no_new_privs,
+            block_terminal_injection: false,
             explicit_group: false,
         };
         switch(model, &request, QUIET)
@@ -769,6 +841,45 @@ mod tests {
         run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
         assert_eq!(model.caps.ambient, CapMask::EMPTY);
         assert!(!model.calls.iter().any(|c| c.starts_with("ambient")));
+    }
+
+    fn run_default(model: &mut Model, target: &Target, no_new_privs: bool) -> Result<(), Error> {
+        let request = Request {
+            target,
+            keep: None,
+            no_new_privs,
+            block_terminal_injection: true,
+            explicit_group: false,
+        };
+        switch(model, &request, QUIET)
+    }
+
+    #[test]
+    fn the_terminal_filter_follows_no_new_privs_or_goes_in_while_sys_admin_lasts() {
+        // The default for a user: no_new_privs, then the filter, last.
+        let mut model = Model::root();
+        run_default(&mut model, &target(1000, 1000, &[]), true).unwrap();
+        let calls = changes(&model);
+        assert_eq!(
+            calls[calls.len() - 4..],
+            [
+                "no_new_privs",
+                "filter",
+                "setuid(0) EPERM",
+                "setgid(0) EPERM"
+            ]
+        );
+        // --allow-new-privs: the filter goes in before the ids change, while CAP_SYS_ADMIN
+        // is still there.
+        let mut model = Model::root();
+        run_default(&mut model, &target(1000, 1000, &[]), false).unwrap();
+        assert_eq!(changes(&model)[..2], ["filter", "setgroups()"]);
+        assert!(!model.no_new_privs);
+        // Neither: no filter, and no failure (a warning when a terminal is inherited).
+        let mut model = Model::root();
+        model.caps.effective = model.caps.effective.minus(CapMask(SYS_ADMIN));
+        run_default(&mut model, &target(1000, 1000, &[]), false).unwrap();
+        assert!(!model.calls.iter().any(|c| c.starts_with("filter")));
     }
 
     #[test]

@@ -18,6 +18,10 @@ the processes it left behind SIGTERM and the --grace period before SIGKILL. Each
 also come from the environment: SUDROP_INIT=1, SUDROP_SINGLE_CHILD=1, SUDROP_REWRITE=TERM:QUIT,...,
 SUDROP_REMAP_EXIT=143:0,..., SUDROP_GRACE=30s, SUDROP_PDEATHSIG=TERM (a flag wins).
 
+For a non-root target sudrop sets no_new_privs (a setuid-root program then runs without root)
+and blocks the TIOCSTI and TIOCLINUX ioctls, which could type into the caller's terminal.
+--allow-new-privs (or SUDROP_ALLOW_NEW_PRIVS=1) leaves no_new_privs off.
+
 Exit status:
   125  sudrop itself failed (usage, user spec, user database, privilege switch)
   126  COMMAND was found but cannot be executed
@@ -42,7 +46,13 @@ pub fn command() -> Command {
             Arg::new("no-new-privs")
                 .long("no-new-privs")
                 .action(ArgAction::SetTrue)
-                .help("Set no_new_privs: setuid programs and file capabilities grant nothing"),
+                .help("Set no_new_privs for a root target too (a non-root target always gets it)"),
+        )
+        .arg(
+            Arg::new("allow-new-privs")
+                .long("allow-new-privs")
+                .action(ArgAction::SetTrue)
+                .help("Let setuid programs and file capabilities work after the drop (no no_new_privs)"),
         )
         .arg(
             Arg::new("init")

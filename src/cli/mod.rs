@@ -35,9 +35,11 @@ pub struct InitOptions {
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
-/// Each init option's environment variable, for images whose CMD must not change. A flag on
-/// the command line wins over its variable. sudrop removes them from the command's environment.
-pub const INIT_ENV: &[(&str, &str)] = &[
+/// The environment variables options can also come from, for images whose CMD must not change
+/// (the init's options, and `--allow-new-privs`). A flag on the command line wins over its
+/// variable. sudrop removes them all from the command's environment.
+pub const OPTION_ENV: &[(&str, &str)] = &[
+    ("allow-new-privs", "SUDROP_ALLOW_NEW_PRIVS"),
     ("init", "SUDROP_INIT"),
     ("single-child", "SUDROP_SINGLE_CHILD"),
     ("rewrite", "SUDROP_REWRITE"),
@@ -51,6 +53,8 @@ pub const INIT_ENV: &[(&str, &str)] = &[
 pub struct Args<'a> {
     pub verbose: bool,
     pub no_new_privs: bool,
+    /// `--allow-new-privs`: no no_new_privs for a non-root target.
+    pub allow_new_privs: bool,
     /// `--init`: `None` in exec mode.
     pub init: Option<InitOptions>,
     /// `--keep-cap`: `None` when not given.
@@ -132,6 +136,7 @@ impl OptionSpec {
 pub const OPTIONS: &[OptionSpec] = &[
     valued("keep-cap", "CAP[,CAP...]", true),
     flag("no-new-privs", None),
+    flag("allow-new-privs", None),
     flag("init", Some(b'i')),
     flag("single-child", None),
     valued("rewrite", "FROM:TO", true),
@@ -321,9 +326,17 @@ pub fn parse<'a>(
     } else {
         None
     };
+    let allow_new_privs = env_flag(&given, &env, "allow-new-privs")?;
+    if allow_new_privs && given.flag("no-new-privs") {
+        return Err(Stop::Usage(
+            "--no-new-privs and --allow-new-privs (or SUDROP_ALLOW_NEW_PRIVS) contradict each other"
+                .into(),
+        ));
+    }
     Ok(Args {
         verbose: given.flag("verbose"),
         no_new_privs: given.flag("no-new-privs"),
+        allow_new_privs,
         init: init_options(&given, &env)?,
         keep_caps,
         user_spec,
@@ -333,7 +346,7 @@ pub fn parse<'a>(
 }
 
 fn variable(id: &str) -> Option<&'static str> {
-    INIT_ENV
+    OPTION_ENV
         .iter()
         .find(|(option, _)| *option == id)
         .map(|(_, variable)| *variable)

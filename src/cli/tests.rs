@@ -73,6 +73,28 @@ fn keep_cap_is_repeatable() {
 }
 
 #[test]
+fn allow_new_privs_from_the_flag_or_the_environment_and_never_with_no_new_privs() {
+    parsed("--allow-new-privs app x", |args| {
+        assert!(args.unwrap().allow_new_privs)
+    });
+    parsed("app x", |args| assert!(!args.unwrap().allow_new_privs));
+    with_parsed("app x", &[("SUDROP_ALLOW_NEW_PRIVS", "1")], |args| {
+        assert!(args.unwrap().allow_new_privs)
+    });
+    for (line, vars) in [
+        ("--allow-new-privs --no-new-privs app x", &[][..]),
+        (
+            "--no-new-privs app x",
+            &[("SUDROP_ALLOW_NEW_PRIVS", "yes")][..],
+        ),
+    ] {
+        with_parsed(line, vars, |args| {
+            assert!(matches!(args, Err(Stop::Usage(_))), "{line} {vars:?}")
+        });
+    }
+}
+
+#[test]
 fn init_options_from_flags() {
     let init = init_of(
         "-i --single-child --rewrite TERM:QUIT --rewrite=WINCH:0 --remap-exit 143:0 --grace 500ms --pdeathsig USR1 app x",

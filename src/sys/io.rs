@@ -63,3 +63,9 @@ pub fn can_search(path: &std::ffi::CStr) -> bool {
     // SAFETY: `path` is NUL-terminated; faccessat only reads it.
     unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), libc::X_OK, libc::AT_EACCESS) == 0 }
 }
+
+/// Whether `fd` is a terminal.
+pub fn is_terminal(fd: i32) -> bool {
+    // SAFETY: isatty takes a descriptor number only.
+    unsafe { libc::isatty(fd) == 1 }
+}

@@ -14,6 +14,7 @@ pub mod cred;
 pub mod exec;
 pub mod io;
 pub mod process;
+pub mod seccomp;
 pub mod signal;
 
 pub use nix::errno::Errno;

@@ -26,7 +26,11 @@ fn a_user_target_has_every_capability_set_empty() {
     for set in SETS {
         assert_eq!(status_field(&text, set), Some(EMPTY), "{set} in\n{text}");
     }
-    assert_eq!(status_field(&text, "NoNewPrivs"), Some("0"));
+    assert_eq!(
+        status_field(&text, "NoNewPrivs"),
+        Some("1"),
+        "the default for a user"
+    );
     // gosu, for contrast, leaves the bounding set full.
     if gosu_path().is_some() {
         let gosu = stdout(&sandbox.run(&["gosu", "nobody", "probe", "status"]));
@@ -118,8 +122,10 @@ fn keep_cap_lets_nobody_bind_port_80() {
 }
 
 #[test]
-fn a_setuid_root_program_run_after_the_drop_gains_no_capability() {
-    if !root_or_skip("a_setuid_root_program_run_after_the_drop_gains_no_capability") {
+fn a_setuid_root_program_run_after_the_drop_gains_nothing_and_no_capability_when_allowed() {
+    if !root_or_skip(
+        "a_setuid_root_program_run_after_the_drop_gains_nothing_and_no_capability_when_allowed",
+    ) {
         return;
     }
     let sandbox = sandbox();
@@ -135,23 +141,54 @@ fn a_setuid_root_program_run_after_the_drop_gains_no_capability() {
     assert!(control.starts_with("euid=0\n"), "{control}");
     assert_ne!(status_field(&control, "CapEff"), Some(EMPTY), "{control}");
 
-    let dropped = stdout(&sandbox.run(&["sudrop", "nobody", "suid-probe", "status"]));
-    assert_eq!(status_field(&dropped, "CapEff"), Some(EMPTY), "{dropped}");
-    assert_eq!(status_field(&dropped, "CapPrm"), Some(EMPTY), "{dropped}");
+    // By default no_new_privs: the setuid bit grants nothing, not even euid 0 (which would own
+    // every root-owned file).
+    let default = stdout(&sandbox.run(&["sudrop", "nobody", "suid-probe", "status"]));
+    assert!(default.starts_with("euid=65534\n"), "{default}");
+    assert_eq!(status_field(&default, "NoNewPrivs"), Some("1"));
 
-    let no_new_privs =
-        stdout(&sandbox.run(&["sudrop", "--no-new-privs", "nobody", "suid-probe", "status"]));
-    assert!(no_new_privs.starts_with("euid=65534\n"), "{no_new_privs}");
-    assert_eq!(status_field(&no_new_privs, "NoNewPrivs"), Some("1"));
+    // Allowed, euid 0 comes back (as with gosu), but with no capability at all.
+    let allowed = stdout(&sandbox.run(&[
+        "sudrop",
+        "--allow-new-privs",
+        "nobody",
+        "suid-probe",
+        "status",
+    ]));
+    assert!(allowed.starts_with("euid=0\n"), "{allowed}");
+    assert_eq!(status_field(&allowed, "CapEff"), Some(EMPTY), "{allowed}");
+    assert_eq!(status_field(&allowed, "CapPrm"), Some(EMPTY), "{allowed}");
+    assert_eq!(status_field(&allowed, "NoNewPrivs"), Some("0"));
 }
 
 #[test]
-fn no_new_privs_is_set_for_the_command() {
-    if !root_or_skip("no_new_privs_is_set_for_the_command") {
+fn no_new_privs_reaches_a_root_target_only_when_asked() {
+    if !root_or_skip("no_new_privs_reaches_a_root_target_only_when_asked") {
         return;
     }
-    let out = stdout(&sandbox().run(&["sudrop", "--no-new-privs", "app", "probe", "status"]));
-    assert_eq!(status_field(&out, "NoNewPrivs"), Some("1"), "{out}");
+    let sandbox = sandbox();
+    let asked = stdout(&sandbox.run(&["sudrop", "--no-new-privs", "root", "probe", "status"]));
+    assert_eq!(status_field(&asked, "NoNewPrivs"), Some("1"), "{asked}");
+    let root = stdout(&sandbox.run(&["sudrop", "root", "probe", "status"]));
+    assert_eq!(status_field(&root, "NoNewPrivs"), Some("0"), "{root}");
+    // The variable works like the flag, and never reaches the command.
+    let launch = Launch {
+        env: vec![("SUDROP_ALLOW_NEW_PRIVS".into(), "1".into())],
+        ..Launch::default()
+    };
+    let out = sandbox.run_with(
+        &launch,
+        &[
+            "sudrop",
+            "app",
+            "sh",
+            "-c",
+            "grep NoNewPrivs /proc/self/status; env",
+        ],
+    );
+    let text = stdout(&out);
+    assert!(text.contains("NoNewPrivs:\t0"), "{text}");
+    assert!(!text.contains("SUDROP_ALLOW_NEW_PRIVS"), "{text}");
 }
 
 #[test]
@@ -178,4 +215,15 @@ fn without_setpcap_the_bounding_set_stays_and_verbose_says_so() {
     assert_ne!(bounding, 0, "the bounding set could not shrink");
     assert_eq!(status_field(&text, "CapEff"), Some(EMPTY));
     assert_eq!(status_field(&text, "CapPrm"), Some(EMPTY));
+    // With no_new_privs nothing can raise a capability from the bounding set again, so that
+    // stays a verbose note; without it, a warning whatever the verbosity.
+    let quiet = sandbox.run_with(&launch, &["sudrop", "nobody", "true"]);
+    assert_eq!(stderr(&quiet), "");
+    let allowed = sandbox.run_with(&launch, &["sudrop", "--allow-new-privs", "nobody", "true"]);
+    assert_eq!(code(&allowed), 0, "{allowed:?}");
+    assert!(
+        stderr(&allowed).starts_with("sudrop: warning: bounding set left as it is"),
+        "{}",
+        stderr(&allowed)
+    );
 }

@@ -297,3 +297,38 @@ fn under_a_terminal_the_command_is_the_foreground_job_and_ctrl_c_ends_it() {
     terminal.type_in(b"\x03");
     assert_eq!(terminal.exit_code(), Some(130));
 }
+
+#[test]
+fn a_user_command_cannot_type_into_the_terminal_it_inherits() {
+    if !root_or_skip("a_user_command_cannot_type_into_the_terminal_it_inherits") {
+        return;
+    }
+    // TIOCSTI pushes input into the terminal, as if typed: run from a root shell, a command
+    // could make that shell run anything as root. sudrop's filter fails it for a user target,
+    // with or without no_new_privs (the filter then goes in while CAP_SYS_ADMIN lasts).
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    for (args, expected) in [
+        (&["sudrop", "root", "probe", "tiocsti"][..], "tiocsti: ok"),
+        (&["sudrop", "app", "probe", "tiocsti"][..], "tiocsti: EPERM"),
+        (
+            &["sudrop", "--allow-new-privs", "app", "probe", "tiocsti"][..],
+            "tiocsti: EPERM",
+        ),
+        (
+            &["sudrop", "-i", "app", "probe", "tiocsti"][..],
+            "tiocsti: EPERM",
+        ),
+    ] {
+        let mut terminal = Terminal::start(&sandbox, &Launch::default(), args);
+        let line = terminal.wait_for("tiocsti: ");
+        // An injected '#' is echoed by the terminal before the probe's line.
+        let injected = line.starts_with('#');
+        assert_eq!(
+            line.trim_end().trim_start_matches('#'),
+            expected,
+            "{args:?}"
+        );
+        assert_eq!(injected, expected.ends_with("ok"), "{args:?}: {line:?}");
+        assert_eq!(terminal.exit_code(), Some(0), "{args:?}");
+    }
+}
