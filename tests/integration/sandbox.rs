@@ -30,7 +30,7 @@ pub fn root_or_skip(test: &str) -> bool {
     } else if Command::new("unshare").arg("--version").output().is_err() {
         Some("util-linux unshare is not installed")
     } else {
-        None
+        namespaces_missing()
     };
     match missing {
         None => true,
@@ -44,6 +44,28 @@ pub fn root_or_skip(test: &str) -> bool {
             false
         }
     }
+}
+
+/// Why mount and PID namespaces cannot be made here (root without CAP_SYS_ADMIN, as in a
+/// default `docker run`), checked once per run; `None` when they can.
+fn namespaces_missing() -> Option<&'static str> {
+    static MISSING: OnceLock<Option<String>> = OnceLock::new();
+    MISSING
+        .get_or_init(|| {
+            let out = Command::new("unshare")
+                .args(["--mount", "--pid", "--fork", "--mount-proc", "true"])
+                .output();
+            match out {
+                Ok(out) if out.status.success() => None,
+                Ok(out) => Some(format!(
+                    "cannot create mount and PID namespaces (needs root with CAP_SYS_ADMIN, e.g. \
+                     `docker run --privileged`): unshare said: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )),
+                Err(error) => Some(format!("cannot run unshare: {error}")),
+            }
+        })
+        .as_deref()
 }
 
 /// The sudrop binary under test: `SUDROP_TEST_BIN` (the static release build the project's

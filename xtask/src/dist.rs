@@ -378,6 +378,22 @@ pub fn dist() -> Result<(), String> {
     Ok(())
 }
 
+/// Whom a packaged binary is run as: nobody when we are root; otherwise ourselves (the empty
+/// USER-SPEC), since only root may switch. Returns the spec, the `id -u` expected, and words
+/// for the log.
+fn run_as() -> (&'static str, String, &'static str) {
+    if crate::is_root() {
+        ("nobody", "65534".into(), "nobody")
+    } else {
+        let uid = output("id", &["-u"]).unwrap_or_default();
+        (
+            "",
+            uid.trim().to_string(),
+            "the caller (not root: no switch)",
+        )
+    }
+}
+
 /// Runs a packaged binary (through `emulator` for another architecture): `--version`, and a
 /// switch to nobody whose `id -u` must say 65534.
 fn run_packaged(binary: &Path, emulator: Option<&str>) -> Result<(), String> {
@@ -404,12 +420,13 @@ fn run_packaged(binary: &Path, emulator: Option<&str>) -> Result<(), String> {
     if said.trim() != format!("sudrop {}", version()) {
         return Err(format!("{binary} says {said:?}"));
     }
-    let ran = invoke(&["nobody", "/bin/sh", "-c", "id -u"])?;
-    if ran.trim() != "65534" {
+    let (spec, expected, who) = run_as();
+    let ran = invoke(&[spec, "/bin/sh", "-c", "id -u"])?;
+    if ran.trim() != expected {
         return Err(format!("{binary} ran `id -u` as {ran:?}"));
     }
     let how = emulator.map(|e| format!(" under {e}")).unwrap_or_default();
-    eprintln!("xtask: {binary} ran{how}: --version, and `id -u` as nobody");
+    eprintln!("xtask: {binary} ran{how}: --version, and `id -u` as {who}");
     Ok(())
 }
 
@@ -517,11 +534,12 @@ pub fn check() -> Result<(), String> {
     if said.trim() != format!("sudrop {version}") {
         return Err(format!("the packaged binary says {said:?}"));
     }
+    let (spec, expected, _) = run_as();
     let ran = output(
         &packaged.display().to_string(),
-        &["nobody", "/bin/sh", "-c", "id -u"],
+        &[spec, "/bin/sh", "-c", "id -u"],
     )?;
-    if ran.trim() != "65534" {
+    if ran.trim() != expected {
         return Err(format!("the packaged binary ran `id -u` as {ran:?}"));
     }
 
