@@ -49,7 +49,11 @@ fn main() -> ExitCode {
             .and_then(|()| dist::dist())
             .and_then(|()| dist::check()),
         Some("docs") => dist::write_docs(&dist::dist_dir().join("generated")),
-        _ => Err("usage: cargo xtask test | dist | bench | docs | build-static".to_string()),
+        Some("fuzz") => fuzz(&args[1..]),
+        _ => Err(
+            "usage: cargo xtask test | dist | bench | fuzz [--time SECONDS] | docs | build-static"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -285,6 +289,62 @@ fn count_integration_tests() -> Result<u64, String> {
         .map_err(|e| format!("listing the integration tests: {e}"))?;
     let listing = String::from_utf8_lossy(&out.stdout);
     Ok(listing.lines().filter(|l| l.ends_with(": test")).count() as u64)
+}
+
+/// The fuzz targets in `fuzz/fuzz_targets/`, each with its seeds in `fuzz/seeds/TARGET`.
+const FUZZ_TARGETS: &[&str] = &["spec", "passwd", "group", "option_values", "resolve"];
+
+/// `cargo xtask fuzz [--time SECONDS]`: runs every fuzz target for SECONDS (default 60) with
+/// cargo-fuzz on nightly, installing both when missing. New inputs go to a corpus under
+/// `fuzz/corpus/` (not committed); a crash leaves its input in `fuzz/artifacts/` and fails.
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let seconds: u64 = match args {
+        [] => 60,
+        [flag, value] if flag == "--time" => value
+            .parse()
+            .map_err(|_| format!("--time takes whole seconds, not {value:?}"))?,
+        _ => return Err("usage: cargo xtask fuzz [--time SECONDS]".into()),
+    };
+    let has_nightly = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_nightly {
+        run({
+            let mut c = Command::new("rustup");
+            c.args(["toolchain", "install", "nightly", "--profile", "minimal"]);
+            c
+        })?;
+    }
+    let has_cargo_fuzz = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_cargo_fuzz {
+        run({
+            let mut c = cargo();
+            c.args(["install", "cargo-fuzz", "--locked"]);
+            c
+        })?;
+    }
+    let fuzz_dir = project_root().join("fuzz");
+    for target in FUZZ_TARGETS {
+        let corpus = fuzz_dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        eprintln!("xtask: fuzzing {target} for {seconds} s");
+        run({
+            let mut c = Command::new("cargo");
+            c.current_dir(&fuzz_dir)
+                .args(["+nightly", "fuzz", "run", target])
+                .arg(&corpus)
+                .arg(fuzz_dir.join("seeds").join(target))
+                .arg("--")
+                .arg(format!("-max_total_time={seconds}"))
+                .arg("-max_len=65536");
+            c
+        })?;
+    }
+    Ok(())
 }
 
 #[derive(Default)]
