@@ -208,7 +208,15 @@ fn main() -> ExitCode {
             say(&format!("euid={}", nix::unistd::geteuid()));
             let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
             for line in status.lines() {
-                let wanted = ["Uid:", "Gid:", "Groups:", "Cap", "NoNewPrivs:", "Sig"];
+                let wanted = [
+                    "Uid:",
+                    "Gid:",
+                    "Groups:",
+                    "Cap",
+                    "NoNewPrivs:",
+                    "Seccomp:",
+                    "Sig",
+                ];
                 if wanted.iter().any(|prefix| line.starts_with(prefix)) {
                     say(line);
                 }

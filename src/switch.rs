@@ -54,8 +54,9 @@ pub trait Kernel {
     fn set_no_new_privs(&mut self) -> Result<(), Error>;
     /// Installs the seccomp filter that fails TIOCSTI and TIOCLINUX.
     fn block_terminal_injection(&mut self) -> Result<(), Error>;
-    /// Whether stdin, stdout or stderr is a terminal (which the command would inherit).
-    fn has_terminal(&self) -> bool;
+    /// Whether the command could reach a terminal: stdin, stdout or stderr is one, or there is
+    /// a controlling terminal (or that cannot be told).
+    fn terminal_reachable(&self) -> bool;
 }
 
 /// What the switch is asked to do.
@@ -190,9 +191,18 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
             }
         }
     }
+    // TIOCSTI works only on the caller's controlling terminal (without CAP_SYS_ADMIN), so with
+    // no terminal in reach, as in a container without a tty, the filter protects nothing; it
+    // costs as much as the whole bounding-set drop, so it then stays out.
+    let block_terminal_injection = request.block_terminal_injection && kernel.terminal_reachable();
+    if request.block_terminal_injection && !block_terminal_injection {
+        log.say(format_args!(
+            "no terminal in reach: TIOCSTI cannot be used, no seccomp filter needed"
+        ));
+    }
     // Without no_new_privs the kernel takes the filter only from CAP_SYS_ADMIN, which the
     // switch is about to give up: then it goes in now.
-    let filter_now = request.block_terminal_injection
+    let filter_now = block_terminal_injection
         && !request.no_new_privs
         && before.effective.contains(Cap::SYS_ADMIN);
     if filter_now {
@@ -234,15 +244,15 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
         log.say(format_args!("prctl(PR_SET_NO_NEW_PRIVS)"));
         kernel.set_no_new_privs()?;
     }
-    if request.block_terminal_injection && !filter_now {
+    if block_terminal_injection && !filter_now {
         if request.no_new_privs {
             log.say(format_args!(
                 "seccomp: TIOCSTI and TIOCLINUX fail with EPERM"
             ));
             kernel.block_terminal_injection()?;
-        } else if kernel.has_terminal() {
+        } else {
             log.warn(format_args!(
-                "the command inherits a terminal, and without no_new_privs or \
+                "the command can reach a terminal, and without no_new_privs or \
                  CAP_SYS_ADMIN sudrop cannot stop it from typing into it (TIOCSTI)"
             ));
         }
@@ -396,8 +406,8 @@ impl Kernel for LinuxKernel {
         }
     }
 
-    fn has_terminal(&self) -> bool {
-        (0..=2).any(sys::io::is_terminal)
+    fn terminal_reachable(&self) -> bool {
+        (0..=2).any(sys::io::is_terminal) || sys::io::has_controlling_terminal() != Some(false)
     }
 }
 
@@ -442,6 +452,8 @@ mod tests {
         setgroups_denied: bool,
         /// Makes dropping this capability from the bounding set fail (an LSM's veto).
         refused_drop: Option<u8>,
+        /// A terminal is in reach of the command.
+        terminal: bool,
     }
 
     impl Model {
@@ -464,6 +476,7 @@ mod tests {
                 lying_setuid: false,
                 setgroups_denied: false,
                 refused_drop: None,
+                terminal: true,
             }
         }
 
@@ -608,8 +621,8 @@ mod tests {
             self.calls.push("filter".into());
             Ok(())
         }
-        fn has_terminal(&self) -> bool {
-            false
+        fn terminal_reachable(&self) -> bool {
+            self.terminal
         }
     }
 
@@ -875,10 +888,16 @@ mod tests {
         run_default(&mut model, &target(1000, 1000, &[]), false).unwrap();
         assert_eq!(changes(&model)[..2], ["filter", "setgroups()"]);
         assert!(!model.no_new_privs);
-        // Neither: no filter, and no failure (a warning when a terminal is inherited).
+        // Neither: no filter, and no failure (a warning, since a terminal is in reach).
         let mut model = Model::root();
         model.caps.effective = model.caps.effective.minus(CapMask(SYS_ADMIN));
         run_default(&mut model, &target(1000, 1000, &[]), false).unwrap();
+        assert!(!model.calls.iter().any(|c| c.starts_with("filter")));
+        // No terminal in reach (a container without a tty): TIOCSTI cannot work, no filter.
+        let mut model = Model::root();
+        model.terminal = false;
+        run_default(&mut model, &target(1000, 1000, &[]), true).unwrap();
+        assert!(model.no_new_privs);
         assert!(!model.calls.iter().any(|c| c.starts_with("filter")));
     }
 

@@ -69,3 +69,24 @@ pub fn is_terminal(fd: i32) -> bool {
     // SAFETY: isatty takes a descriptor number only.
     unsafe { libc::isatty(fd) == 1 }
 }
+
+/// Whether the process has a controlling terminal: `/dev/tty` opens. `None` when that cannot
+/// be told (no `/dev/tty`, or another error than ENXIO, the kernel's "no controlling terminal").
+pub fn has_controlling_terminal() -> Option<bool> {
+    // SAFETY: the path is a NUL-terminated literal; a descriptor that opens is closed at once.
+    let fd = unsafe {
+        libc::open(
+            c"/dev/tty".as_ptr(),
+            libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC | libc::O_NONBLOCK,
+        )
+    };
+    if fd >= 0 {
+        // SAFETY: closes the descriptor just opened.
+        unsafe { libc::close(fd) };
+        return Some(true);
+    }
+    match Errno::last() {
+        Errno::ENXIO => Some(false),
+        _ => None,
+    }
+}

@@ -114,13 +114,14 @@ fn shared_rootfs() -> &'static Path {
         fs::set_permissions(root.join("root"), fs::Permissions::from_mode(0o700))
             .expect("chmod root");
         fs::create_dir_all(root.join("dev")).expect("dev");
-        for (name, minor) in [("null", 3), ("zero", 5)] {
+        // As container runtimes provide them; /dev/tty is the controlling terminal, if any.
+        for (name, major, minor) in [("null", 1, 3), ("zero", 1, 5), ("tty", 5, 0)] {
             use nix::sys::stat::{Mode, SFlag, makedev, mknod};
             mknod(
                 &root.join("dev").join(name),
                 SFlag::S_IFCHR,
                 Mode::from_bits_truncate(0o666),
-                makedev(1, minor),
+                makedev(major, minor),
             )
             .expect("mknod");
             // mknod applies the umask.

@@ -332,3 +332,39 @@ fn a_user_command_cannot_type_into_the_terminal_it_inherits() {
         assert_eq!(terminal.exit_code(), Some(0), "{args:?}");
     }
 }
+
+#[test]
+fn the_terminal_filter_goes_in_only_when_a_terminal_is_in_reach() {
+    if !root_or_skip("the_terminal_filter_goes_in_only_when_a_terminal_is_in_reach") {
+        return;
+    }
+    // A container without a tty: a new session (no controlling terminal) and no terminal on
+    // stdin, stdout or stderr. TIOCSTI cannot work there, so the filter (as costly as the
+    // whole bounding-set drop) stays out; no_new_privs does not.
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    let no_terminal = Launch {
+        wrapper: vec!["setsid".into()],
+        ..Launch::default()
+    };
+    let out = sandbox.run_with(&no_terminal, &["sudrop", "app", "probe", "status"]);
+    let text = crate::sandbox::stdout(&out);
+    assert_eq!(
+        crate::sandbox::status_field(&text, "Seccomp"),
+        Some("0"),
+        "{out:?}"
+    );
+    assert_eq!(
+        crate::sandbox::status_field(&text, "NoNewPrivs"),
+        Some("1"),
+        "{text}"
+    );
+    // At a terminal: the filter (mode 2).
+    let mut terminal = Terminal::start(
+        &sandbox,
+        &Launch::default(),
+        &["sudrop", "app", "probe", "status"],
+    );
+    let line = terminal.wait_for("Seccomp:");
+    assert_eq!(line.split_whitespace().nth(1), Some("2"), "{line:?}");
+    assert_eq!(terminal.exit_code(), Some(0));
+}
