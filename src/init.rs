@@ -277,15 +277,49 @@ impl Init<'_> {
     }
 
     /// Runs until the command has been reaped.
+    ///
+    /// With `--stop-delay`, the first SIGTERM is held for that long before it is forwarded (as
+    /// `--rewrite` says), so that a load balancer can stop sending traffic first; everything
+    /// else is reaped and forwarded meanwhile. A second SIGTERM, or a SIGINT, ends the hold:
+    /// the held SIGTERM goes at once (and the SIGINT after it). If the command ends during the
+    /// hold, the drain follows as always.
     fn supervise(&mut self, pending: Option<Signal>) {
         if let Some(signal) = pending {
             self.forward(signal);
         }
+        let delay = self.options.stop_delay;
+        let mut stop_was_held = false;
+        let mut held_until: Option<Instant> = None;
         while self.status.is_none() {
-            match self.next_signal(None) {
+            let timeout = held_until.map(|until| until.saturating_duration_since(Instant::now()));
+            match self.next_signal(timeout) {
                 Some(Signal::CHLD) => self.reap(),
+                Some(Signal::TERM) if !stop_was_held && !delay.is_zero() => {
+                    stop_was_held = true;
+                    held_until = Some(Instant::now() + delay);
+                    self.log.say(format_args!(
+                        "init: SIGTERM held for {} ms (--stop-delay)",
+                        delay.as_millis()
+                    ));
+                }
+                Some(signal @ (Signal::TERM | Signal::INT)) if held_until.is_some() => {
+                    held_until = None;
+                    self.log.say(format_args!(
+                        "init: {}: the stop delay ends",
+                        signal_name(signal)
+                    ));
+                    self.forward(Signal::TERM);
+                    if signal == Signal::INT {
+                        self.forward(signal);
+                    }
+                }
                 Some(signal) => self.forward(signal),
-                None => {}
+                None => {
+                    if held_until.take().is_some() {
+                        self.log.say(format_args!("init: the stop delay is over"));
+                        self.forward(Signal::TERM);
+                    }
+                }
             }
         }
     }

@@ -16,7 +16,8 @@ With --init, sudrop switches to USER-SPEC itself, then forks COMMAND in its own 
 forwards every signal but SIGCHLD to that group, reaps every zombie, and when COMMAND exits gives
 the processes it left behind SIGTERM and the --grace period before SIGKILL. Each init option can
 also come from the environment: SUDROP_INIT=1, SUDROP_SINGLE_CHILD=1, SUDROP_REWRITE=TERM:QUIT,...,
-SUDROP_REMAP_EXIT=143:0,..., SUDROP_GRACE=30s, SUDROP_PDEATHSIG=TERM (a flag wins).
+SUDROP_REMAP_EXIT=143:0,..., SUDROP_GRACE=30s, SUDROP_STOP_DELAY=5s, SUDROP_PDEATHSIG=TERM (a
+flag wins).
 
 For a non-root target sudrop sets no_new_privs (a setuid-root program then runs without root)
 and blocks the TIOCSTI and TIOCLINUX ioctls, which could type into the caller's terminal.
@@ -91,6 +92,13 @@ pub fn command() -> Command {
                 .value_name("DURATION")
                 .help_heading("Init mode")
                 .help("Time leftovers get between SIGTERM and SIGKILL [default: 10s] (10, 0.5, 500ms, 1m)"),
+        )
+        .arg(
+            Arg::new("stop-delay")
+                .long("stop-delay")
+                .value_name("DURATION")
+                .help_heading("Init mode")
+                .help("Hold the first SIGTERM this long before forwarding it (endpoints drain meanwhile)"),
         )
         .arg(
             Arg::new("pdeathsig")

@@ -30,6 +30,8 @@ pub struct InitOptions {
     pub remap_exit: Vec<(u8, u8)>,
     /// How long leftovers get between SIGTERM and SIGKILL.
     pub grace: Duration,
+    /// How long the first SIGTERM is held before it is forwarded (zero: not held).
+    pub stop_delay: Duration,
     pub pdeathsig: Option<Signal>,
 }
 
@@ -45,6 +47,7 @@ pub const OPTION_ENV: &[(&str, &str)] = &[
     ("rewrite", "SUDROP_REWRITE"),
     ("remap-exit", "SUDROP_REMAP_EXIT"),
     ("grace", "SUDROP_GRACE"),
+    ("stop-delay", "SUDROP_STOP_DELAY"),
     ("pdeathsig", "SUDROP_PDEATHSIG"),
 ];
 
@@ -142,6 +145,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     valued("rewrite", "FROM:TO", true),
     valued("remap-exit", "FROM:TO", true),
     valued("grace", "DURATION", false),
+    valued("stop-delay", "DURATION", false),
     valued("pdeathsig", "SIG", false),
     flag("verbose", Some(b'v')),
 ];
@@ -403,6 +407,7 @@ fn init_options<'a>(
             "rewrite",
             "remap-exit",
             "grace",
+            "stop-delay",
             "pdeathsig",
         ];
         return match init_only.into_iter().find(|id| given.flag(id)) {
@@ -426,6 +431,10 @@ fn init_options<'a>(
         grace: match last("grace") {
             Some(text) => parse_duration(text).map_err(|e| usage(format!("--grace: {e}")))?,
             None => DEFAULT_GRACE,
+        },
+        stop_delay: match last("stop-delay") {
+            Some(text) => parse_duration(text).map_err(|e| usage(format!("--stop-delay: {e}")))?,
+            None => Duration::ZERO,
         },
         pdeathsig: match last("pdeathsig") {
             Some(text) => Some(parse_signal(text).map_err(|e| usage(format!("--pdeathsig: {e}")))?),

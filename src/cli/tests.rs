@@ -97,11 +97,12 @@ fn allow_new_privs_from_the_flag_or_the_environment_and_never_with_no_new_privs(
 #[test]
 fn init_options_from_flags() {
     let init = init_of(
-        "-i --single-child --rewrite TERM:QUIT --rewrite=WINCH:0 --remap-exit 143:0 --grace 500ms --pdeathsig USR1 app x",
+        "-i --single-child --rewrite TERM:QUIT --rewrite=WINCH:0 --remap-exit 143:0 --grace 500ms --stop-delay 5s --pdeathsig USR1 app x",
         &[],
     )
     .unwrap()
     .unwrap();
+    assert_eq!(init.stop_delay, Duration::from_secs(5));
     assert!(init.single_child);
     assert_eq!(
         init.rewrites,
@@ -112,8 +113,13 @@ fn init_options_from_flags() {
     assert_eq!(init.pdeathsig, Some(Signal(10)));
     let plain = init_of("--init app x", &[]).unwrap().unwrap();
     assert_eq!(
-        (plain.single_child, plain.grace, plain.pdeathsig),
-        (false, DEFAULT_GRACE, None)
+        (
+            plain.single_child,
+            plain.grace,
+            plain.pdeathsig,
+            plain.stop_delay
+        ),
+        (false, DEFAULT_GRACE, None, Duration::ZERO)
     );
     assert_eq!(init_of("app x", &[]).unwrap(), None);
 }
@@ -125,8 +131,10 @@ fn init_options_from_the_environment_and_flags_win() {
         ("SUDROP_GRACE", "2s"),
         ("SUDROP_REWRITE", "TERM:QUIT, WINCH:0"),
         ("SUDROP_REMAP_EXIT", "143:0"),
+        ("SUDROP_STOP_DELAY", "1.5s"),
     ];
     let init = init_of("app x", &vars).unwrap().unwrap();
+    assert_eq!(init.stop_delay, Duration::from_millis(1500));
     assert_eq!(
         (init.grace, init.rewrites.len(), init.remap_exit.as_slice()),
         (Duration::from_secs(2), 2, &[(143, 0)][..])
@@ -160,6 +168,8 @@ fn init_options_without_init_are_usage_errors() {
         "--single-child app x",
         "--rewrite TERM:QUIT app x",
         "--pdeathsig TERM app x",
+        "--stop-delay 5s app x",
+        "-i --stop-delay 1h app x",
         "-i --grace soon app x",
         "-i --rewrite TERM app x",
         "-i --remap-exit 1 app x",
@@ -296,6 +306,8 @@ const WORDS: &[&[u8]] = &[
     b"--grace",
     b"--grace=5",
     b"--pdeathsig",
+    b"--stop-delay",
+    b"--stop-delay=5s",
     b"--pdeathsig=TERM",
     b"--help",
     b"--version",

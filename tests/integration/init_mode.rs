@@ -553,3 +553,118 @@ fn redis_saves_its_data_when_an_entrypoint_without_exec_is_stopped() {
         "the key is in the RDB file"
     );
 }
+
+/// A command that reports SIGTERM, SIGINT and SIGUSR1, ending on the first two.
+const REPORTER: &str = "trap 'echo got-term; exit 0' TERM; trap 'echo got-int; exit 0' INT; \
+                        trap 'echo got-usr1' USR1; echo ready; while true; do sleep 0.05; done";
+
+/// sudrop -v in init mode with `--stop-delay DELAY`, its messages joining stdout so that a
+/// test can see the hold begin, running [`REPORTER`].
+fn start_reporter_with_stop_delay(sandbox: &Sandbox, delay: &str) -> crate::sandbox::Running {
+    sandbox.spawn_with(
+        &Launch::default(),
+        &[
+            "sh",
+            "-c",
+            "exec \"$0\" \"$@\" 2>&1",
+            "sudrop",
+            "-v",
+            "-i",
+            "--stop-delay",
+            delay,
+            "app",
+            "sh",
+            "-c",
+            REPORTER,
+        ],
+    )
+}
+
+#[test]
+fn stop_delay_holds_the_first_sigterm_while_other_signals_pass() {
+    if !root_or_skip("stop_delay_holds_the_first_sigterm_while_other_signals_pass") {
+        return;
+    }
+    let sandbox = sandbox();
+    // Held far longer than the sandbox's time limit: SIGUSR1 goes through meanwhile, and
+    // SIGTERM has not, until a second one ends the hold.
+    let mut running = start_reporter_with_stop_delay(&sandbox, "600s");
+    running.wait_for("ready");
+    running.signal(libc::SIGTERM);
+    running.wait_for("SIGTERM held");
+    running.signal(libc::SIGUSR1);
+    running.wait_for("got-usr1");
+    running.signal(libc::SIGTERM);
+    running.wait_for("got-term");
+    let (status, lines, err) = running.finish();
+    assert_eq!(status, 0, "{lines:?} {err}");
+    let position = |needle: &str| lines.iter().position(|l| l.contains(needle));
+    assert!(position("got-usr1") < position("got-term"), "{lines:?}");
+
+    // A short hold ends by itself, and not before its time (a lower bound only: a slow
+    // machine can make it look longer, never shorter).
+    let mut running = start_reporter_with_stop_delay(&sandbox, "2s");
+    running.wait_for("ready");
+    let sent = Instant::now();
+    running.signal(libc::SIGTERM);
+    running.wait_for("got-term");
+    assert!(
+        sent.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    let (status, lines, err) = running.finish();
+    assert_eq!(status, 0, "{lines:?} {err}");
+}
+
+#[test]
+fn a_second_sigterm_or_a_sigint_ends_the_stop_delay_at_once() {
+    if !root_or_skip("a_second_sigterm_or_a_sigint_ends_the_stop_delay_at_once") {
+        return;
+    }
+    // A delay far beyond the sandbox's time limit: only an early forward lets these finish.
+    let sandbox = sandbox();
+    // With SIGINT both signals are pending at once, and the shell takes the lower number
+    // (INT) first: either report shows the hold ended.
+    for (second, seen) in [(libc::SIGTERM, "got-term"), (libc::SIGINT, "got-")] {
+        // A second SIGTERM sent before the init has read the first would merge with it
+        // (standard signals do not queue): so it goes only once the hold has begun.
+        let mut running = start_reporter_with_stop_delay(&sandbox, "600s");
+        running.wait_for("ready");
+        running.signal(libc::SIGTERM);
+        running.wait_for("SIGTERM held");
+        running.signal(second);
+        running.wait_for(seen);
+        let (status, lines, err) = running.finish();
+        assert_eq!(status, 0, "{second}: {lines:?} {err}");
+    }
+}
+
+#[test]
+fn a_command_that_ends_during_the_stop_delay_is_not_waited_for() {
+    if !root_or_skip("a_command_that_ends_during_the_stop_delay_is_not_waited_for") {
+        return;
+    }
+    // Also from the environment. The command finishes its own work and exits 7 while its
+    // SIGTERM is still held; sudrop follows at once, through the drain, with that status.
+    let sandbox = sandbox();
+    let launch = Launch {
+        env: vec![("SUDROP_STOP_DELAY".into(), "600s".into())],
+        ..Launch::default()
+    };
+    let mut running = sandbox.spawn_with(
+        &launch,
+        &[
+            "sudrop",
+            "-i",
+            "app",
+            "sh",
+            "-c",
+            "echo ready; sleep 1; exit 7",
+        ],
+    );
+    running.wait_for("ready");
+    running.signal(libc::SIGTERM);
+    let (status, lines, err) = running.finish();
+    assert_eq!(status, 7, "{lines:?} {err}");
+}
