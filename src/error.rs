@@ -40,6 +40,11 @@ pub enum Error {
         call: String,
         errno: Errno,
     },
+    /// A `--ulimit` the kernel refused.
+    Limit {
+        limit: crate::limits::Ulimit,
+        errno: Errno,
+    },
     /// A capability could not be kept or set.
     Capability(String),
     /// After the switch, the process is not what was asked for.
@@ -100,6 +105,13 @@ impl fmt::Display for Error {
                 "switching from {from} to {to} needs root or CAP_SETUID and CAP_SETGID"
             ),
             Error::Syscall { call, errno } => write!(f, "{call}: {}", errno.desc()),
+            Error::Limit { limit, errno } => {
+                write!(f, "--ulimit {limit}: {}", errno.desc())?;
+                if *errno == Errno::EPERM {
+                    f.write_str(" (raising a hard limit needs CAP_SYS_RESOURCE)")?;
+                }
+                Ok(())
+            }
             Error::Capability(message) | Error::Verify(message) => f.write_str(message),
             Error::CommandNotFound { command } => {
                 write!(f, "{}: command not found", shown(command.as_bytes()))

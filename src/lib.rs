@@ -13,6 +13,7 @@ pub mod error;
 pub mod exec;
 pub mod id;
 pub mod init;
+pub mod limits;
 pub mod log;
 pub mod resolve;
 pub mod signals;
@@ -105,6 +106,16 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         block_terminal_injection: user_target,
         explicit_group,
     };
+    // Limits before the switch: raising a hard limit needs privilege that the switch ends.
+    for &limit in &args.ulimits {
+        log.say(format_args!("setrlimit({limit})"));
+        sys::process::set_limit(limit.resource, limit.soft, limit.hard)
+            .map_err(|errno| Error::Limit { limit, errno })?;
+    }
+    if let Some(mode) = args.umask {
+        log.say(format_args!("umask({mode:04o})"));
+        sys::process::set_umask(mode);
+    }
     switch::switch(&mut LinuxKernel, &request, log)?;
     match init {
         None => {

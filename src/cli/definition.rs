@@ -56,6 +56,19 @@ pub fn command() -> Command {
                 .help("Let setuid programs and file capabilities work after the drop (no no_new_privs)"),
         )
         .arg(
+            Arg::new("umask")
+                .long("umask")
+                .value_name("MODE")
+                .help("Set the command's umask (octal, e.g. 027)"),
+        )
+        .arg(
+            Arg::new("ulimit")
+                .long("ulimit")
+                .value_name("NAME=SOFT[:HARD]")
+                .action(ArgAction::Append)
+                .help("Set a resource limit as docker run --ulimit does (nofile=65536, core=0, memlock=-1); repeatable"),
+        )
+        .arg(
             Arg::new("init")
                 .short('i')
                 .long("init")

@@ -13,6 +13,7 @@ pub mod definition;
 
 use crate::capability::{CapMask, parse_cap_list};
 use crate::error::EXIT_FAILURE;
+use crate::limits::{Ulimit, parse_ulimit, parse_umask};
 use crate::signals::{parse_duration, parse_remap, parse_rewrite, parse_signal};
 use crate::sys::signal::Signal;
 use std::ffi::CStr;
@@ -62,6 +63,10 @@ pub struct Args<'a> {
     pub init: Option<InitOptions>,
     /// `--keep-cap`: `None` when not given.
     pub keep_caps: Option<CapMask>,
+    /// `--umask`.
+    pub umask: Option<u32>,
+    /// `--ulimit`, in order.
+    pub ulimits: Vec<Ulimit>,
     pub user_spec: &'a CStr,
     pub command: &'a CStr,
     pub command_args: &'a [&'a CStr],
@@ -140,6 +145,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     valued("keep-cap", "CAP[,CAP...]", true),
     flag("no-new-privs", None),
     flag("allow-new-privs", None),
+    valued("umask", "MODE", false),
+    valued("ulimit", "NAME=SOFT[:HARD]", true),
     flag("init", Some(b'i')),
     flag("single-child", None),
     valued("rewrite", "FROM:TO", true),
@@ -337,8 +344,19 @@ pub fn parse<'a>(
                 .into(),
         ));
     }
+    let umask = match given.values("umask").last() {
+        Some(text) => Some(parse_umask(text).map_err(Stop::Usage)?),
+        None => None,
+    };
+    let ulimits = given
+        .values("ulimit")
+        .map(parse_ulimit)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Stop::Usage)?;
     Ok(Args {
         verbose: given.flag("verbose"),
+        umask,
+        ulimits,
         no_new_privs: given.flag("no-new-privs"),
         allow_new_privs,
         init: init_options(&given, &env)?,

@@ -95,6 +95,28 @@ fn allow_new_privs_from_the_flag_or_the_environment_and_never_with_no_new_privs(
 }
 
 #[test]
+fn umask_and_ulimits_are_read_in_order() {
+    parsed(
+        "--umask 027 --ulimit nofile=64:128 --ulimit=core=0 app x",
+        |args| {
+            let args = args.unwrap();
+            assert_eq!(args.umask, Some(0o27));
+            let limits: Vec<String> = args.ulimits.iter().map(|l| l.to_string()).collect();
+            assert_eq!(limits, ["nofile=64:128", "core=0:0"]);
+        },
+    );
+    for line in [
+        "--umask 8 app x",
+        "--ulimit nofile=2:1 app x",
+        "--ulimit fds=1 app x",
+    ] {
+        parsed(line, |args| {
+            assert!(matches!(args, Err(Stop::Usage(_))), "{line}")
+        });
+    }
+}
+
+#[test]
 fn init_options_from_flags() {
     let init = init_of(
         "-i --single-child --rewrite TERM:QUIT --rewrite=WINCH:0 --remap-exit 143:0 --grace 500ms --stop-delay 5s --pdeathsig USR1 app x",

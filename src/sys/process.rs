@@ -136,3 +136,19 @@ pub fn exit_now(code: u8) -> ! {
     // SAFETY: _exit has no preconditions and does not return.
     unsafe { libc::_exit(i32::from(code)) }
 }
+
+/// Sets the soft and hard limits of resource `resource` (`None`: unlimited).
+pub fn set_limit(resource: u32, soft: Option<u64>, hard: Option<u64>) -> Result<(), Errno> {
+    let limit = libc::rlimit {
+        rlim_cur: soft.unwrap_or(libc::RLIM_INFINITY),
+        rlim_max: hard.unwrap_or(libc::RLIM_INFINITY),
+    };
+    // SAFETY: setrlimit reads the valid rlimit it is given.
+    check(unsafe { libc::setrlimit(resource as _, &limit) }).map(drop)
+}
+
+/// Sets the file mode creation mask.
+pub fn set_umask(mode: u32) {
+    // SAFETY: umask takes a mode and cannot fail.
+    unsafe { libc::umask(mode as libc::mode_t) };
+}

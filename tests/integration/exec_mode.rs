@@ -274,3 +274,93 @@ fn a_path_directory_the_target_cannot_search_is_named() {
         );
     }
 }
+
+#[test]
+fn umask_and_ulimits_reach_the_command() {
+    if !root_or_skip("umask_and_ulimits_reach_the_command") {
+        return;
+    }
+    let sandbox = sandbox();
+    let out = sandbox.run(&[
+        "sudrop",
+        "--umask",
+        "027",
+        "--ulimit",
+        "nofile=1024:2048",
+        "--ulimit",
+        "core=0",
+        "app",
+        "sh",
+        "-c",
+        "umask; ulimit -Sn; ulimit -Hn; ulimit -c",
+    ]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "0027\n1024\n2048\n0\n"),
+        "{out:?}"
+    );
+    // In init mode the command inherits them too.
+    let out = sandbox.run(&["sudrop", "-i", "--umask", "077", "app", "sh", "-c", "umask"]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "0077\n"),
+        "{out:?}"
+    );
+    // Lowering works for any caller.
+    let launch = Launch {
+        as_user: Some((3000, 3000)),
+        ..Launch::default()
+    };
+    let out = sandbox.run_with(
+        &launch,
+        &[
+            "sudrop",
+            "--ulimit",
+            "nofile=64",
+            "app",
+            "sh",
+            "-c",
+            "ulimit -n",
+        ],
+    );
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "64\n"), "{out:?}");
+}
+
+#[test]
+fn raising_a_hard_limit_needs_cap_sys_resource_and_says_so() {
+    if !root_or_skip("raising_a_hard_limit_needs_cap_sys_resource_and_says_so") {
+        return;
+    }
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into a valid rlimit.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    let above = format!("nofile={0}:{0}", limit.rlim_max + 1);
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    let effective = crate::sandbox::status_field(&status, "CapEff").expect("CapEff");
+    let has_sys_resource = u64::from_str_radix(effective, 16).expect("hex") & (1 << 24) != 0;
+    let out = sandbox().run(&[
+        "sudrop",
+        "--ulimit",
+        &above,
+        "app",
+        "sh",
+        "-c",
+        "ulimit -Hn",
+    ]);
+    if has_sys_resource {
+        assert_eq!(code(&out), 0, "{out:?}");
+        assert_eq!(stdout(&out), format!("{}\n", limit.rlim_max + 1));
+    } else {
+        // Root here may lack CAP_SYS_RESOURCE: then the raise is refused before anything runs.
+        assert_eq!(code(&out), 125, "{out:?}");
+        assert_eq!(stdout(&out), "");
+        assert!(
+            stderr(&out).contains("needs CAP_SYS_RESOURCE"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
