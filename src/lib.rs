@@ -84,7 +84,7 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         Some(options) => Some((options, init::block_signals()?, sys::process::parent_pid())),
         None => None,
     };
-    let (target, explicit_group) = resolve_target(args)?;
+    let (target, explicit_group, added_groups) = resolve_target(args)?;
     log.say(format_args!(
         "'{}' is uid {} gid {} groups [{}] home '{}' name '{}'",
         log::shown(args.user_spec.to_bytes()),
@@ -105,6 +105,7 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         no_new_privs: args.no_new_privs || (user_target && !args.allow_new_privs),
         block_terminal_injection: user_target,
         explicit_group,
+        added_groups: &added_groups,
     };
     // Limits before the switch: raising a hard limit needs privilege that the switch ends.
     for &limit in &args.ulimits {
@@ -129,8 +130,9 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
     }
 }
 
-/// The target, and whether the spec named a group.
-fn resolve_target(args: &cli::Args<'_>) -> Result<(Target, bool), Error> {
+/// The target (with `--group-add` and `--group-of` among its groups), whether the spec named a
+/// group, and the groups those two options added.
+fn resolve_target(args: &cli::Args<'_>) -> Result<(Target, bool, Vec<id::Gid>), Error> {
     let spec_text = || OsStr::from_bytes(args.user_spec.to_bytes()).to_owned();
     let spec = spec::parse(args.user_spec.to_bytes()).map_err(|error| Error::Spec {
         spec: spec_text(),
@@ -144,10 +146,33 @@ fn resolve_target(args: &cli::Args<'_>) -> Result<(Target, bool), Error> {
     let [uid, ..] = sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))?;
     let [gid, ..] = sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))?;
     let caller = Caller { uid, gid };
-    let target =
-        resolve::resolve(&spec, caller, &passwd, &group).map_err(|error| Error::Resolve {
-            spec: spec_text(),
-            error,
+    let resolve_error = |error| Error::Resolve {
+        spec: spec_text(),
+        error,
+    };
+    let mut target = resolve::resolve(&spec, caller, &passwd, &group).map_err(resolve_error)?;
+    // Owners of paths, read before the switch (the target may not be able to stat them).
+    let mut owners = Vec::new();
+    for path in &args.group_of {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path).map_err(|error| {
+            let errno = sys::Errno::from_raw(error.raw_os_error().unwrap_or(0));
+            Error::syscall(
+                format!("--group-of {}: stat", log::shown(path.as_bytes())),
+                errno,
+            )
         })?;
-    Ok((target, spec.group.is_some()))
+        owners.push(id::Gid(metadata.gid()));
+    }
+    let names: Vec<&[u8]> = args.group_add.iter().map(|name| name.as_bytes()).collect();
+    let before = target.groups.clone();
+    resolve::add_groups(&mut target, &names, &owners, &group).map_err(resolve_error)?;
+    let added = target
+        .groups
+        .iter()
+        .copied()
+        // Both lists are sorted: n log n even with 65,536 groups.
+        .filter(|gid| before.binary_search(gid).is_err())
+        .collect();
+    Ok((target, spec.group.is_some(), added))
 }

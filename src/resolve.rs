@@ -40,6 +40,8 @@ pub enum ResolveError {
     NotFound { half: Half, name: Vec<u8> },
     /// The user is a member of more groups than the kernel allows.
     TooManyGroups { name: Vec<u8>, count: usize },
+    /// A `--group-add` that is neither a group name nor an id.
+    BadGroupAdd { text: Vec<u8>, reason: &'static str },
 }
 
 impl fmt::Display for ResolveError {
@@ -63,6 +65,9 @@ impl fmt::Display for ResolveError {
                 crate::log::shown(name),
                 crate::userdb::GROUP_PATH
             ),
+            ResolveError::BadGroupAdd { text, reason } => {
+                write!(f, "--group-add '{}': {reason}", crate::log::shown(text))
+            }
             ResolveError::TooManyGroups { name, count } => write!(
                 f,
                 "'{}' is a member of {count} groups in {}; the kernel allows at most {MAX_GROUPS}",
@@ -142,6 +147,46 @@ pub fn resolve(
         }
     }
     Ok(target)
+}
+
+/// The gids of `--group-add` values (names in the group file, or ids by the strict rule: a
+/// part made of digits is an id, never looked up as a name), added to `target`'s
+/// supplementary groups, which stay sorted, unique and within the kernel's limit.
+pub fn add_groups(
+    target: &mut Target,
+    added: &[&[u8]],
+    extra_gids: &[Gid],
+    group: &[u8],
+) -> Result<(), ResolveError> {
+    for &text in added {
+        let gid = match crate::id::parse_id(text) {
+            crate::id::IdText::Id(id) => Gid(id),
+            crate::id::IdText::OutOfRange => {
+                return Err(ResolveError::BadGroupAdd {
+                    text: text.to_vec(),
+                    reason: "the id is out of range",
+                });
+            }
+            crate::id::IdText::NotAnId => group_entries(group)
+                .find(|entry| entry.name == text)
+                .map(|entry| entry.gid)
+                .ok_or_else(|| ResolveError::BadGroupAdd {
+                    text: text.to_vec(),
+                    reason: "no such group in /etc/group",
+                })?,
+        };
+        target.groups.push(gid);
+    }
+    target.groups.extend_from_slice(extra_gids);
+    target.groups.sort_unstable();
+    target.groups.dedup();
+    if target.groups.len() > MAX_GROUPS {
+        return Err(ResolveError::TooManyGroups {
+            name: target.name.clone().unwrap_or_default(),
+            count: target.groups.len(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -294,6 +339,37 @@ mod tests {
             target.groups.windows(2).all(|w| w[0] < w[1]),
             "sorted, no duplicates"
         );
+    }
+
+    #[test]
+    fn group_add_takes_names_and_ids_strictly() {
+        let mut target = Target {
+            uid: Uid(1000),
+            gid: Gid(1000),
+            groups: vec![Gid(50)],
+            home: b"/".to_vec(),
+            name: Some(b"alice".to_vec()),
+        };
+        add_groups(
+            &mut target,
+            &[b"audio", b"4242", b"50"],
+            &[Gid(7)],
+            GROUP.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(target.groups, [Gid(7), Gid(29), Gid(50), Gid(4242)]);
+        for (text, reason) in [
+            (&b"nosuchgroup"[..], "no such group"),
+            (b"4294967295", "out of range"),
+            (b"", "no such group"),
+        ] {
+            let error = add_groups(&mut target, &[text], &[], GROUP.as_bytes()).unwrap_err();
+            assert!(error.to_string().contains(reason), "{error}");
+        }
+        // A name made of digits is never looked up: "29" is gid 29, even with a group "29".
+        let mut target2 = target.clone();
+        add_groups(&mut target2, &[b"0029"], &[], b"0029:x:77:\n").unwrap();
+        assert!(target2.groups.contains(&Gid(29)) && !target2.groups.contains(&Gid(77)));
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct Request<'a> {
     pub block_terminal_injection: bool,
     /// The spec named a group (`USER:GROUP`, `:GROUP`), which means "no supplementary groups".
     pub explicit_group: bool,
+    /// Groups `--group-add` and `--group-of` asked for: these must be in the result.
+    pub added_groups: &'a [Gid],
 }
 
 fn sorted_unique(groups: &[Gid]) -> Vec<Gid> {
@@ -142,6 +144,18 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
     }
     let groups_differ = !same_set(&groups, &target.groups);
     let set_groups = groups_differ && before.effective.contains(Cap::SETGID);
+    let missing: Vec<Gid> = request
+        .added_groups
+        .iter()
+        .copied()
+        .filter(|gid| !groups.contains(gid))
+        .collect();
+    if groups_differ && !set_groups && !missing.is_empty() {
+        return Err(Error::Capability(format!(
+            "cannot add the supplementary groups {} (--group-add, --group-of): that needs CAP_SETGID",
+            list(&missing)
+        )));
+    }
     if groups_differ && !set_groups {
         // Only reachable with unchanged ids and no CAP_SETGID: a runtime already started us
         // as the target (Kubernetes runAsUser) and chose the supplementary groups itself.
@@ -653,6 +667,7 @@ mod tests {
             no_new_privs,
             block_terminal_injection: false,
             explicit_group: false,
+            added_groups: &[],
         };
         switch(model, &request, QUIET)
     }
@@ -863,6 +878,7 @@ mod tests {
             no_new_privs,
             block_terminal_injection: true,
             explicit_group: false,
+            added_groups: &[],
         };
         switch(model, &request, QUIET)
     }

@@ -56,6 +56,20 @@ pub fn command() -> Command {
                 .help("Let setuid programs and file capabilities work after the drop (no no_new_privs)"),
         )
         .arg(
+            Arg::new("group-add")
+                .long("group-add")
+                .value_name("GROUP[,GROUP...]")
+                .action(ArgAction::Append)
+                .help("Add these supplementary groups (names in /etc/group or ids); repeatable"),
+        )
+        .arg(
+            Arg::new("group-of")
+                .long("group-of")
+                .value_name("PATH")
+                .action(ArgAction::Append)
+                .help("Add the group that owns PATH (e.g. /dev/dri/renderD128) as a supplementary group; repeatable"),
+        )
+        .arg(
             Arg::new("umask")
                 .long("umask")
                 .value_name("MODE")

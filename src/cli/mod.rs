@@ -63,6 +63,10 @@ pub struct Args<'a> {
     pub init: Option<InitOptions>,
     /// `--keep-cap`: `None` when not given.
     pub keep_caps: Option<CapMask>,
+    /// `--group-add` names or ids, comma lists split.
+    pub group_add: Vec<&'a str>,
+    /// `--group-of` paths.
+    pub group_of: Vec<&'a str>,
     /// `--umask`.
     pub umask: Option<u32>,
     /// `--ulimit`, in order.
@@ -145,6 +149,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     valued("keep-cap", "CAP[,CAP...]", true),
     flag("no-new-privs", None),
     flag("allow-new-privs", None),
+    valued("group-add", "GROUP[,GROUP...]", true),
+    valued("group-of", "PATH", true),
     valued("umask", "MODE", false),
     valued("ulimit", "NAME=SOFT[:HARD]", true),
     flag("init", Some(b'i')),
@@ -353,8 +359,19 @@ pub fn parse<'a>(
         .map(parse_ulimit)
         .collect::<Result<Vec<_>, _>>()
         .map_err(Stop::Usage)?;
+    let group_add: Vec<&str> = given
+        .values("group-add")
+        .flat_map(|list| list.split(','))
+        .collect();
+    if group_add.iter().any(|name| name.is_empty()) {
+        return Err(Stop::Usage(
+            "--group-add: an empty group name in the list".into(),
+        ));
+    }
     Ok(Args {
         verbose: given.flag("verbose"),
+        group_add,
+        group_of: given.values("group-of").collect(),
         umask,
         ulimits,
         no_new_privs: given.flag("no-new-privs"),

@@ -95,6 +95,21 @@ fn allow_new_privs_from_the_flag_or_the_environment_and_never_with_no_new_privs(
 }
 
 #[test]
+fn group_add_lists_and_group_of_paths() {
+    parsed(
+        "--group-add audio,29 --group-add=video --group-of /dev/dri/card0 app x",
+        |args| {
+            let args = args.unwrap();
+            assert_eq!(args.group_add, ["audio", "29", "video"]);
+            assert_eq!(args.group_of, ["/dev/dri/card0"]);
+        },
+    );
+    parsed("--group-add audio,,video app x", |args| {
+        assert!(matches!(args, Err(Stop::Usage(_))))
+    });
+}
+
+#[test]
 fn umask_and_ulimits_are_read_in_order() {
     parsed(
         "--umask 027 --ulimit nofile=64:128 --ulimit=core=0 app x",

@@ -364,3 +364,72 @@ fn raising_a_hard_limit_needs_cap_sys_resource_and_says_so() {
         );
     }
 }
+
+#[test]
+fn group_add_and_group_of_extend_the_supplementary_groups() {
+    if !root_or_skip("group_add_and_group_of_extend_the_supplementary_groups") {
+        return;
+    }
+    let sandbox = sandbox();
+    // A device-like file owned by group 4343, as /dev/dri/renderD128 is by render.
+    sandbox.write("/dev-like/renderD128", "", 0o660);
+    std::os::unix::fs::chown(sandbox.path("/dev-like/renderD128"), Some(0), Some(4343))
+        .expect("chown");
+    let out = sandbox.run(&[
+        "sudrop",
+        "--group-add",
+        "audio,4242",
+        "--group-of",
+        "/dev-like/renderD128",
+        "app",
+        "id",
+        "-G",
+    ]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "3000 29 4242 4343\n"),
+        "{out:?}"
+    );
+    // With USER:GROUP (no groups of its own) they are still added.
+    let out = sandbox.run(&["sudrop", "--group-add", "staff", "app:app", "id", "-G"]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "3000 50\n"),
+        "{out:?}"
+    );
+    // Errors before anything runs.
+    for args in [
+        &[
+            "sudrop",
+            "--group-of",
+            "/no/such/device",
+            "app",
+            "echo",
+            "RAN",
+        ][..],
+        &["sudrop", "--group-add", "nosuchgroup", "app", "echo", "RAN"][..],
+    ] {
+        let out = sandbox.run(args);
+        assert_eq!(
+            (code(&out), stdout(&out).as_str()),
+            (125, ""),
+            "{args:?}: {out:?}"
+        );
+    }
+    // A caller already running as the target cannot add groups without CAP_SETGID: refused,
+    // not silently left out.
+    let launch = Launch {
+        as_user: Some((3000, 3000)),
+        ..Launch::default()
+    };
+    let out = sandbox.run_with(
+        &launch,
+        &["sudrop", "--group-add", "audio", "app", "echo", "RAN"],
+    );
+    assert_eq!((code(&out), stdout(&out).as_str()), (125, ""), "{out:?}");
+    assert!(
+        stderr(&out).contains("needs CAP_SETGID"),
+        "{}",
+        stderr(&out)
+    );
+}
