@@ -38,6 +38,17 @@ fn with_value(name: &[u8], value: &[u8]) -> Option<CString> {
 }
 
 pub fn environment<'a>(current: &[&'a CStr], target: &Target) -> Environment<'a> {
+    build_environment(current, Some(target))
+}
+
+/// The environment of a command run as sudrop's caller itself (`--if-privileged` without the
+/// privilege to switch): as it is, less sudrop's own variables, as a shell's
+/// `if [ "$(id -u)" = 0 ]` would leave it.
+pub fn unswitched_environment<'a>(current: &[&'a CStr]) -> Environment<'a> {
+    build_environment(current, None)
+}
+
+fn build_environment<'a>(current: &[&'a CStr], target: Option<&Target>) -> Environment<'a> {
     let mut inherited = Vec::with_capacity(current.len() + 1);
     let mut user_names: Vec<&[u8]> = Vec::new();
     for &entry in current {
@@ -45,6 +56,7 @@ pub fn environment<'a>(current: &[&'a CStr], target: &Target) -> Environment<'a>
             continue;
         };
         match name {
+            b"HOME" | b"USER" | b"LOGNAME" if target.is_none() => inherited.push(entry),
             b"HOME" => {}
             b"USER" | b"LOGNAME" => {
                 if !user_names.contains(&name) {
@@ -57,6 +69,12 @@ pub fn environment<'a>(current: &[&'a CStr], target: &Target) -> Environment<'a>
             _ => inherited.push(entry),
         }
     }
+    let Some(target) = target else {
+        return Environment {
+            inherited,
+            added: Vec::new(),
+        };
+    };
     let mut added: Vec<CString> = with_value(b"HOME", &target.home).into_iter().collect();
     if let Some(name) = &target.name {
         added.extend(
@@ -284,6 +302,15 @@ mod tests {
         );
         assert_eq!(built(&current, &target(None, "/")), ["HOME=/"]);
         assert_eq!(built(&[], &target(Some("a"), "/h")), ["HOME=/h"]);
+    }
+
+    #[test]
+    fn unswitched_the_identity_variables_stay_and_sudrops_go() {
+        let owned = owned(&["HOME=/h", "USER=u", "SUDROP_GRACE=5", "A=b"]);
+        let borrowed: Vec<&CStr> = owned.iter().map(CString::as_c_str).collect();
+        let env = unswitched_environment(&borrowed);
+        let got: Vec<&str> = env.entries().map(|e| e.to_str().unwrap()).collect();
+        assert_eq!(got, ["HOME=/h", "USER=u", "A=b"]);
     }
 
     #[test]

@@ -84,7 +84,8 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         Some(options) => Some((options, init::block_signals()?, sys::process::parent_pid())),
         None => None,
     };
-    let (target, explicit_group, added_groups) = resolve_target(args)?;
+    let (mut target, explicit_group, mut added_groups) = resolve_target(args)?;
+    let unswitched = args.if_privileged && skip_the_switch(&mut target, &mut added_groups, log)?;
     log.say(format_args!(
         "'{}' is uid {} gid {} groups [{}] home '{}' name '{}'",
         log::shown(args.user_spec.to_bytes()),
@@ -94,7 +95,11 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         log::shown(&target.home),
         log::shown(target.name.as_deref().unwrap_or_default()),
     ));
-    let env = exec::environment(environ, &target);
+    let env = if unswitched {
+        exec::unswitched_environment(environ)
+    } else {
+        exec::environment(environ, &target)
+    };
     let prepared = exec::prepare(args.command, args.command_args, &env);
     // Never a way back to root: a non-root target gets no_new_privs (unless allowed) and the
     // terminal-injection filter.
@@ -128,6 +133,47 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
             init::run(&prepared, options, &launcher, signal_fd, pending, log)
         }
     }
+}
+
+/// `--if-privileged`: when the caller may not switch to `target` (not root, no CAP_SETUID and
+/// CAP_SETGID), the command runs as the caller instead: `target` becomes the caller's own
+/// identity and groups, and true comes back. Groups that cannot be added are let go too. A
+/// caller that may switch, or that already is the target, goes on as usual.
+fn skip_the_switch(
+    target: &mut Target,
+    added_groups: &mut Vec<id::Gid>,
+    log: Log,
+) -> Result<bool, Error> {
+    let effective = sys::caps::get()
+        .map_err(|e| Error::syscall("capget", e))?
+        .effective;
+    let [uid, ..] = sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))?;
+    let [gid, ..] = sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))?;
+    if !effective.contains(capability::Cap::SETGID) && !added_groups.is_empty() {
+        log.say(format_args!(
+            "--if-privileged: no CAP_SETGID, so the groups {} are not added",
+            switch::list(added_groups)
+        ));
+        added_groups.clear();
+    }
+    let may_switch =
+        effective.contains(capability::Cap::SETUID) && effective.contains(capability::Cap::SETGID);
+    if may_switch || (target.uid, target.gid) == (uid, gid) {
+        return Ok(false);
+    }
+    log.say(format_args!(
+        "--if-privileged: uid {uid} may not switch (no CAP_SETUID and CAP_SETGID); running as uid \
+         {uid} gid {gid} instead of uid {} gid {}",
+        target.uid, target.gid
+    ));
+    *target = Target {
+        uid,
+        gid,
+        groups: sys::cred::groups().map_err(|e| Error::syscall("getgroups", e))?,
+        home: Vec::new(),
+        name: None,
+    };
+    Ok(true)
 }
 
 /// The target (with `--group-add` and `--group-of` among its groups), whether the spec named a

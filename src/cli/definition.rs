@@ -56,6 +56,12 @@ pub fn command() -> Command {
                 .help("Let setuid programs and file capabilities work after the drop (no no_new_privs)"),
         )
         .arg(
+            Arg::new("if-privileged")
+                .long("if-privileged")
+                .action(ArgAction::SetTrue)
+                .help("Switch only if allowed to; otherwise run COMMAND as the caller (OpenShift's random uid)"),
+        )
+        .arg(
             Arg::new("group-add")
                 .long("group-add")
                 .value_name("GROUP[,GROUP...]")

@@ -63,6 +63,8 @@ pub struct Args<'a> {
     pub init: Option<InitOptions>,
     /// `--keep-cap`: `None` when not given.
     pub keep_caps: Option<CapMask>,
+    /// `--if-privileged`: run as the caller when it may not switch.
+    pub if_privileged: bool,
     /// `--group-add` names or ids, comma lists split.
     pub group_add: Vec<&'a str>,
     /// `--group-of` paths.
@@ -149,6 +151,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     valued("keep-cap", "CAP[,CAP...]", true),
     flag("no-new-privs", None),
     flag("allow-new-privs", None),
+    flag("if-privileged", None),
     valued("group-add", "GROUP[,GROUP...]", true),
     valued("group-of", "PATH", true),
     valued("umask", "MODE", false),
@@ -370,6 +373,7 @@ pub fn parse<'a>(
     }
     Ok(Args {
         verbose: given.flag("verbose"),
+        if_privileged: given.flag("if-privileged"),
         group_add,
         group_of: given.values("group-of").collect(),
         umask,

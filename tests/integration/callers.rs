@@ -163,3 +163,50 @@ fn runtime_groups_kept_against_an_explicit_group_are_reported_without_verbose() 
     assert_eq!(stderr(&out), "");
     let _ = std::fs::remove_dir_all(binary.parent().expect("dir"));
 }
+
+#[test]
+fn if_privileged_runs_as_an_arbitrary_uid_instead_of_failing() {
+    if !root_or_skip("if_privileged_runs_as_an_arbitrary_uid_instead_of_failing") {
+        return;
+    }
+    // OpenShift: a random uid with no passwd entry, group 0, no capability.
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    let openshift = as_user(1_000_650_000, 0);
+    let script = "id -u; id -g; echo $HOME; grep NoNewPrivs /proc/self/status; exit 42";
+    let strict = sandbox.run_with(&openshift, &["sudrop", "app", "sh", "-c", script]);
+    assert_eq!(
+        (code(&strict), stdout(&strict).as_str()),
+        (125, ""),
+        "{strict:?}"
+    );
+    let out = sandbox.run_with(
+        &openshift,
+        &[
+            "sudrop",
+            "-v",
+            "--if-privileged",
+            "--group-add",
+            "audio",
+            "app",
+            "sh",
+            "-c",
+            script,
+        ],
+    );
+    // As itself, with the environment as it was (HOME untouched), no_new_privs still set,
+    // and the command's status passed through.
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (42, "1000650000\n0\n/bogus-home\nNoNewPrivs:\t1\n"),
+        "{out:?}"
+    );
+    assert!(stderr(&out).contains("may not switch"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("are not added"), "{}", stderr(&out));
+    // Root switches as usual.
+    let out = sandbox.run(&["sudrop", "--if-privileged", "app", "id", "-u"]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "3000\n"),
+        "{out:?}"
+    );
+}
