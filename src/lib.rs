@@ -112,6 +112,9 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         explicit_group,
         added_groups: &added_groups,
     };
+    if user_target && !args.keep_stdio_owner && !unswitched {
+        give_stdio_to(&target, log);
+    }
     // Limits before the switch: raising a hard limit needs privilege that the switch ends.
     for &limit in &args.ulimits {
         log.say(format_args!("setrlimit({limit})"));
@@ -131,6 +134,38 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         Some((options, (launcher, signal_fd), parent)) => {
             let pending = init::arm(options, parent)?;
             init::run(&prepared, options, &launcher, signal_fd, pending, log)
+        }
+    }
+}
+
+/// Runtimes hand a container root-owned pipes for stdin, stdout and stderr; after the switch
+/// an application that opens `/dev/stdout` (nginx, envoy, many Java log setups) would get
+/// EACCES. While still privileged, sudrop gives each of them that is a pipe or a socket owned
+/// by the caller to the target. Never a regular file, a terminal or a device. A failure is
+/// said and passed over: it only costs that convenience.
+fn give_stdio_to(target: &Target, log: Log) {
+    // Only root hands out its descriptors (without CAP_CHOWN the fchown would fail anyway).
+    let caller = id::Uid::ROOT;
+    if sys::cred::resuid().map(|[_, effective, _]| effective) != Ok(caller) {
+        return;
+    }
+    for fd in 0..=2 {
+        let Ok((kind, owner)) = sys::io::file_kind_and_owner(fd) else {
+            continue;
+        };
+        if kind == sys::io::FileKind::Other || owner != caller.0 || owner == target.uid.0 {
+            continue;
+        }
+        match sys::io::change_owner(fd, target.uid.0, target.gid.0) {
+            Ok(()) => log.say(format_args!(
+                "fchown({fd}, {}, {}): the {kind:?} is the target's",
+                target.uid, target.gid
+            )),
+            Err(errno) => log.warn(format_args!(
+                "cannot give descriptor {fd} ({kind:?}) to uid {}: {}",
+                target.uid,
+                errno.desc()
+            )),
         }
     }
 }

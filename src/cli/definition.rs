@@ -56,6 +56,12 @@ pub fn command() -> Command {
                 .help("Let setuid programs and file capabilities work after the drop (no no_new_privs)"),
         )
         .arg(
+            Arg::new("keep-stdio-owner")
+                .long("keep-stdio-owner")
+                .action(ArgAction::SetTrue)
+                .help("Leave stdin/stdout/stderr pipes and sockets owned by the caller (by default a user target gets them, so /dev/stdout opens)"),
+        )
+        .arg(
             Arg::new("if-privileged")
                 .long("if-privileged")
                 .action(ArgAction::SetTrue)

@@ -63,6 +63,8 @@ pub struct Args<'a> {
     pub init: Option<InitOptions>,
     /// `--keep-cap`: `None` when not given.
     pub keep_caps: Option<CapMask>,
+    /// `--keep-stdio-owner`: do not give the target stdin/stdout/stderr pipes and sockets.
+    pub keep_stdio_owner: bool,
     /// `--if-privileged`: run as the caller when it may not switch.
     pub if_privileged: bool,
     /// `--group-add` names or ids, comma lists split.
@@ -151,6 +153,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     valued("keep-cap", "CAP[,CAP...]", true),
     flag("no-new-privs", None),
     flag("allow-new-privs", None),
+    flag("keep-stdio-owner", None),
     flag("if-privileged", None),
     valued("group-add", "GROUP[,GROUP...]", true),
     valued("group-of", "PATH", true),
@@ -374,6 +377,7 @@ pub fn parse<'a>(
     Ok(Args {
         verbose: given.flag("verbose"),
         if_privileged: given.flag("if-privileged"),
+        keep_stdio_owner: given.flag("keep-stdio-owner"),
         group_add,
         group_of: given.values("group-of").collect(),
         umask,

@@ -90,3 +90,33 @@ pub fn has_controlling_terminal() -> Option<bool> {
         _ => None,
     }
 }
+
+/// What kind of file a descriptor is, for the decisions that depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Pipe,
+    Socket,
+    /// A regular file, a terminal, a device, a directory, ...
+    Other,
+}
+
+/// The kind and owner (uid) of the file behind `fd`.
+pub fn file_kind_and_owner(fd: i32) -> Result<(FileKind, u32), Errno> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat fills the stat structure it is given.
+    super::check(unsafe { libc::fstat(fd, stat.as_mut_ptr()) })?;
+    // SAFETY: fstat succeeded, so it wrote the structure.
+    let stat = unsafe { stat.assume_init() };
+    let kind = match stat.st_mode & libc::S_IFMT {
+        libc::S_IFIFO => FileKind::Pipe,
+        libc::S_IFSOCK => FileKind::Socket,
+        _ => FileKind::Other,
+    };
+    Ok((kind, stat.st_uid))
+}
+
+/// Gives the file behind `fd` to `uid` and `gid`.
+pub fn change_owner(fd: i32, uid: u32, gid: u32) -> Result<(), Errno> {
+    // SAFETY: integer arguments only.
+    super::check(unsafe { libc::fchown(fd, uid, gid) }).map(drop)
+}

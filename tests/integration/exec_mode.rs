@@ -433,3 +433,38 @@ fn group_add_and_group_of_extend_the_supplementary_groups() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_user_target_can_reopen_stdout_and_stderr_pipes_and_files_keep_their_owner() {
+    if !root_or_skip("a_user_target_can_reopen_stdout_and_stderr_pipes_and_files_keep_their_owner")
+    {
+        return;
+    }
+    let sandbox = sandbox();
+    // The sandbox's stdout and stderr are pipes owned by root, as a runtime's are.
+    let reopen = "echo out > /dev/stdout; echo err > /dev/stderr";
+    let out = sandbox.run(&["sudrop", "app", "sh", "-c", reopen]);
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "out\n"), "{out:?}");
+    assert_eq!(stderr(&out), "err\n");
+    // In init mode too.
+    let out = sandbox.run(&["sudrop", "-i", "app", "sh", "-c", reopen]);
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "out\n"), "{out:?}");
+    // Opted out, the pipe stays root's and the open fails, as with gosu.
+    let out = sandbox.run(&[
+        "sudrop",
+        "--keep-stdio-owner",
+        "app",
+        "sh",
+        "-c",
+        "echo out > /dev/stdout",
+    ]);
+    assert_ne!(code(&out), 0, "{out:?}");
+    assert_eq!(stdout(&out), "");
+    // A regular file is never given away.
+    let out = sandbox.run(&[
+        "sh",
+        "-c",
+        "sudrop app true > /tmp/log; set -- $(ls -ln /tmp/log); echo owner=$3",
+    ]);
+    assert_eq!(stdout(&out), "owner=0\n", "{out:?}");
+}

@@ -114,7 +114,16 @@ fn shared_rootfs() -> &'static Path {
         fs::set_permissions(root.join("root"), fs::Permissions::from_mode(0o700))
             .expect("chmod root");
         fs::create_dir_all(root.join("dev")).expect("dev");
-        // As container runtimes provide them; /dev/tty is the controlling terminal, if any.
+        // As container runtimes provide them.
+        for (name, target) in [
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+            ("fd", "/proc/self/fd"),
+        ] {
+            symlink(target, root.join("dev").join(name)).expect("dev link");
+        }
+        // /dev/tty is the controlling terminal, if any.
         for (name, major, minor) in [("null", 1, 3), ("zero", 1, 5), ("tty", 5, 0)] {
             use nix::sys::stat::{Mode, SFlag, makedev, mknod};
             mknod(
