@@ -8,6 +8,8 @@
 //!   (it prints `daemon PID`). MODE `slow-exit MS` as above; `ignore-term` ignores SIGTERM;
 //!   `report-parent` prints `adopted-by PPID` once its parent has exited, then waits.
 //! - `probe signal-times N`: like `signals`, but prints `got S NANOS` (CLOCK_MONOTONIC).
+//! - `probe notify`: sends `READY=1` to the datagram socket `$NOTIFY_SOCKET`; prints `notified`
+//!   or the error.
 //! - `probe tiocsti`: pushes a character into the terminal on stdin with TIOCSTI; prints
 //!   `tiocsti: ok` or `tiocsti: ERRNO-NAME`.
 //! - `probe orphans N`: makes N orphans (their parents exit), kills them all at once, and
@@ -220,6 +222,16 @@ fn main() -> ExitCode {
                 if wanted.iter().any(|prefix| line.starts_with(prefix)) {
                     say(line);
                 }
+            }
+            ExitCode::SUCCESS
+        }
+        Some("notify") => {
+            let path = std::env::var_os("NOTIFY_SOCKET").unwrap_or_default();
+            let sent = std::os::unix::net::UnixDatagram::unbound()
+                .and_then(|socket| socket.send_to(b"READY=1", &path));
+            match sent {
+                Ok(_) => say("notified"),
+                Err(error) => say(&format!("notify failed: {error}")),
             }
             ExitCode::SUCCESS
         }

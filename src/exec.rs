@@ -108,6 +108,7 @@ impl<'a> Environment<'a> {
 pub struct Prepared<'a> {
     command: &'a CStr,
     argv: CStrArray<'a>,
+    env: &'a Environment<'a>,
     envp: CStrArray<'a>,
     search_path: &'a [u8],
 }
@@ -120,6 +121,7 @@ pub fn prepare<'a>(
     Prepared {
         command,
         argv: CStrArray::new(std::iter::once(command).chain(args.iter().copied())),
+        env,
         envp: CStrArray::new(env.entries()),
         search_path: env.path().unwrap_or(DEFAULT_PATH),
     }
@@ -188,6 +190,35 @@ fn command_name(prepared: &Prepared<'_>) -> std::ffi::OsString {
 /// when one exists but cannot be executed. A file without `#!` or ELF header is not handed to
 /// `/bin/sh` (musl behaves the same): it fails with "Exec format error".
 pub fn execute(prepared: &Prepared<'_>) -> Error {
+    execute_with(prepared, &prepared.envp)
+}
+
+/// Socket activation through the init: `LISTEN_PID` names the process that should take the
+/// `LISTEN_FDS` sockets. When it names sudrop (`init_pid`), the command, a child with a pid of
+/// its own, would ignore them; so the command, about to execute as `command_pid`, gets its own
+/// pid there instead. Any other value is left alone.
+pub fn execute_as_listen_pid(prepared: &Prepared<'_>, init_pid: i32, command_pid: i32) -> Error {
+    let names_the_init = format!("LISTEN_PID={init_pid}");
+    let entries: Vec<&CStr> = prepared.env.entries().collect();
+    let Some(at) = entries
+        .iter()
+        .position(|entry| entry.to_bytes() == names_the_init.as_bytes())
+    else {
+        return execute(prepared);
+    };
+    let Ok(own) = CString::new(format!("LISTEN_PID={command_pid}")) else {
+        return execute(prepared);
+    };
+    let envp = CStrArray::new(
+        entries
+            .iter()
+            .enumerate()
+            .map(|(index, &entry)| if index == at { own.as_c_str() } else { entry }),
+    );
+    execute_with(prepared, &envp)
+}
+
+fn execute_with(prepared: &Prepared<'_>, envp: &CStrArray<'_>) -> Error {
     let mut denied = None;
     let mut unsearchable: Vec<Vec<u8>> = Vec::new();
     for candidate in candidates(prepared.command.to_bytes(), prepared.search_path) {
@@ -205,7 +236,7 @@ pub fn execute(prepared: &Prepared<'_>) -> Error {
             }
             continue;
         }
-        match classify(execve(&path, &prepared.argv, &prepared.envp)) {
+        match classify(execve(&path, &prepared.argv, envp)) {
             None => {}
             // EACCES on one entry must not hide the command in a later one. It means either
             // that the file may not be executed or that its directory may not be searched.

@@ -15,6 +15,8 @@
 //!   to the kernel's SIGKILL: whatever was not already sent a terminating signal gets SIGTERM,
 //!   and all get `--grace` to finish before SIGKILL. Only then does sudrop exit, with the
 //!   command's status.
+//! - Socket activation passes through: a `LISTEN_PID` naming sudrop names the command in the
+//!   command's environment, and the `LISTEN_FDS` descriptors reach it unchanged.
 //! - The init keeps nothing it inherited but stdin, stdout and stderr (descriptors 3 and up are
 //!   closed once the command has its copies), and works from `/`.
 //! - Not PID 1, sudrop makes itself a child subreaper, so orphans still come to it and nothing
@@ -405,6 +407,7 @@ fn start_command(
     prepared: &Prepared<'_>,
     launcher: &LauncherSignals,
     take_terminal: Option<i32>,
+    init_pid: Pid,
 ) -> ! {
     // Its own process group; the terminal is taken with every signal still blocked, so
     // SIGTTOU cannot stop the child. Then the launcher's dispositions and mask come back,
@@ -417,7 +420,7 @@ fn start_command(
         signal::set_ignored(ignored);
     }
     let _ = signal::set_mask(&launcher.mask);
-    let error = exec::execute(prepared);
+    let error = exec::execute_as_listen_pid(prepared, init_pid.0, process::pid().0);
     log::error(format_args!("{error}"));
     process::exit_now(error.exit_code())
 }
@@ -460,9 +463,10 @@ pub fn run(
     log: Log,
 ) -> Result<u8, Error> {
     let take_terminal = foreground_terminal();
+    let init_pid = process::pid();
     let child = match process::fork() {
         Err(errno) => return Err(Error::syscall("fork", errno)),
-        Ok(Forked::Child) => start_command(prepared, launcher, take_terminal),
+        Ok(Forked::Child) => start_command(prepared, launcher, take_terminal, init_pid),
         Ok(Forked::Parent(child)) => child,
     };
     // Also here, so the group exists before the first signal is forwarded to it; EACCES once

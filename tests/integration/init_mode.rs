@@ -668,3 +668,74 @@ fn a_command_that_ends_during_the_stop_delay_is_not_waited_for() {
     let (status, lines, err) = running.finish();
     assert_eq!(status, 7, "{lines:?} {err}");
 }
+
+#[test]
+fn socket_activation_names_the_command_and_its_descriptors_reach_it() {
+    if !root_or_skip("socket_activation_names_the_command_and_its_descriptors_reach_it") {
+        return;
+    }
+    let sandbox = sandbox();
+    sandbox.write("/data/fd3", "FD3\n", 0o644);
+    // The outer shell becomes sudrop (exec keeps the pid), so LISTEN_PID=$$ names sudrop, as
+    // systemd or podman --preserve-fds would; descriptor 3 stands for the socket.
+    let report = "echo pid=$$ listen=$LISTEN_PID fds=$LISTEN_FDS; cat <&3";
+    let outer = |mode: &str| {
+        format!(
+            "export LISTEN_PID=$$ LISTEN_FDS=1; exec sudrop {mode} app sh -c '{report}' 3</data/fd3"
+        )
+    };
+    for mode in ["-i", ""] {
+        let out = sandbox.run(&["sh", "-c", &outer(mode)]);
+        let text = stdout(&out);
+        let mut lines = text.lines();
+        let first = lines.next().unwrap_or_default();
+        let field = |name: &str| {
+            first
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(name))
+                .unwrap_or_default()
+                .to_string()
+        };
+        // Init mode: the command's own pid; exec mode: sudrop's, which is the command's.
+        assert_eq!(field("pid="), field("listen="), "{mode:?}: {out:?}");
+        assert_eq!(field("fds="), "1");
+        assert_eq!(lines.next(), Some("FD3"), "{mode:?}: {out:?}");
+    }
+    // A LISTEN_PID that names someone else is left alone.
+    let out = sandbox.run(&[
+        "sh",
+        "-c",
+        "export LISTEN_PID=12345; exec sudrop -i app sh -c 'echo listen=$LISTEN_PID'",
+    ]);
+    assert_eq!(stdout(&out), "listen=12345\n", "{out:?}");
+}
+
+#[test]
+fn the_command_can_notify_readiness_as_the_target_user() {
+    if !root_or_skip("the_command_can_notify_readiness_as_the_target_user") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = sandbox();
+    std::fs::create_dir_all(sandbox.path("/run/notify-dir")).expect("dir");
+    let socket_path = sandbox.path("/run/notify-dir/notify");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).expect("bind");
+    // The socket allows the target (as a runtime that wants its readiness would set it up).
+    std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let launch = Launch {
+        env: vec![("NOTIFY_SOCKET".into(), "/run/notify-dir/notify".into())],
+        ..Launch::default()
+    };
+    let out = sandbox.run_with(&launch, &["sudrop", "-i", "app", "probe", "notify"]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "notified\n"),
+        "{out:?}"
+    );
+    let mut message = [0u8; 64];
+    let length = socket.recv(&mut message).expect("a readiness message");
+    assert_eq!(&message[..length], b"READY=1");
+}
