@@ -472,7 +472,7 @@ pub fn run(
     // Also here, so the group exists before the first signal is forwarded to it; EACCES once
     // the child has executed is fine.
     let _ = process::set_process_group(child, child);
-    let is_pid_1 = process::pid() == Pid(1);
+    let is_pid_1 = init_pid == Pid(1);
     // The init must not keep the launch directory busy (the command keeps its own), nor hold
     // open what it inherited: a parent waiting for EOF on a pipe the command closes would
     // otherwise wait for the init too. The command got every descriptor before this.

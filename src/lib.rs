@@ -84,8 +84,16 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         Some(options) => Some((options, init::block_signals()?, sys::process::parent_pid())),
         None => None,
     };
-    let (mut target, explicit_group, mut added_groups) = resolve_target(args)?;
-    let unswitched = args.if_privileged && skip_the_switch(&mut target, &mut added_groups, log)?;
+    // Who is calling, read once: real ids for resolution, the effective uid for stdio.
+    let uids = sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))?;
+    let gids = sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))?;
+    let caller = Caller {
+        uid: uids[0],
+        gid: gids[0],
+    };
+    let (mut target, explicit_group, mut added_groups) = resolve_target(args, caller)?;
+    let unswitched =
+        args.if_privileged && skip_the_switch(&mut target, &mut added_groups, caller, log)?;
     log.say(format_args!(
         "'{}' is uid {} gid {} groups [{}] home '{}' name '{}'",
         log::shown(args.user_spec.to_bytes()),
@@ -112,7 +120,8 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         explicit_group,
         added_groups: &added_groups,
     };
-    if user_target && !args.keep_stdio_owner && !unswitched {
+    // Only root hands out its descriptors (without CAP_CHOWN the fchown would fail anyway).
+    if user_target && !args.keep_stdio_owner && !unswitched && uids[1].is_root() {
         give_stdio_to(&target, log);
     }
     // Limits before the switch: raising a hard limit needs privilege that the switch ends.
@@ -140,20 +149,15 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
 
 /// Runtimes hand a container root-owned pipes for stdin, stdout and stderr; after the switch
 /// an application that opens `/dev/stdout` (nginx, envoy, many Java log setups) would get
-/// EACCES. While still privileged, sudrop gives each of them that is a pipe or a socket owned
-/// by the caller to the target. Never a regular file, a terminal or a device. A failure is
+/// EACCES. While still root, sudrop gives each of them that is a pipe or a socket owned by
+/// root to the target. Never a regular file, a terminal or a device. A failure is
 /// said and passed over: it only costs that convenience.
 fn give_stdio_to(target: &Target, log: Log) {
-    // Only root hands out its descriptors (without CAP_CHOWN the fchown would fail anyway).
-    let caller = id::Uid::ROOT;
-    if sys::cred::resuid().map(|[_, effective, _]| effective) != Ok(caller) {
-        return;
-    }
     for fd in 0..=2 {
         let Ok((kind, owner)) = sys::io::file_kind_and_owner(fd) else {
             continue;
         };
-        if kind == sys::io::FileKind::Other || owner != caller.0 || owner == target.uid.0 {
+        if kind == sys::io::FileKind::Other || owner != 0 || owner == target.uid.0 {
             continue;
         }
         match sys::io::change_owner(fd, target.uid.0, target.gid.0) {
@@ -177,13 +181,13 @@ fn give_stdio_to(target: &Target, log: Log) {
 fn skip_the_switch(
     target: &mut Target,
     added_groups: &mut Vec<id::Gid>,
+    caller: Caller,
     log: Log,
 ) -> Result<bool, Error> {
     let effective = sys::caps::get()
         .map_err(|e| Error::syscall("capget", e))?
         .effective;
-    let [uid, ..] = sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))?;
-    let [gid, ..] = sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))?;
+    let Caller { uid, gid } = caller;
     if !effective.contains(capability::Cap::SETGID) && !added_groups.is_empty() {
         log.say(format_args!(
             "--if-privileged: no CAP_SETGID, so the groups {} are not added",
@@ -213,7 +217,10 @@ fn skip_the_switch(
 
 /// The target (with `--group-add` and `--group-of` among its groups), whether the spec named a
 /// group, and the groups those two options added.
-fn resolve_target(args: &cli::Args<'_>) -> Result<(Target, bool, Vec<id::Gid>), Error> {
+fn resolve_target(
+    args: &cli::Args<'_>,
+    caller: Caller,
+) -> Result<(Target, bool, Vec<id::Gid>), Error> {
     let spec_text = || OsStr::from_bytes(args.user_spec.to_bytes()).to_owned();
     let spec = spec::parse(args.user_spec.to_bytes()).map_err(|error| Error::Spec {
         spec: spec_text(),
@@ -224,9 +231,6 @@ fn resolve_target(args: &cli::Args<'_>) -> Result<(Target, bool, Vec<id::Gid>), 
     };
     let passwd = read(userdb::PASSWD_PATH)?;
     let group = read(userdb::GROUP_PATH)?;
-    let [uid, ..] = sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))?;
-    let [gid, ..] = sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))?;
-    let caller = Caller { uid, gid };
     let resolve_error = |error| Error::Resolve {
         spec: spec_text(),
         error,
