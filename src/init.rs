@@ -28,7 +28,7 @@ use crate::exec::{self, Prepared};
 use crate::log::{self, Log};
 use crate::signals::{last_signal, signal_name};
 use crate::sys::Errno;
-use crate::sys::process::{self, ChildState, Forked, KillTarget, Pid};
+use crate::sys::process::{self, ChildState, KillTarget, Pid};
 use crate::sys::signal::{self, Mask, Signal, SignalFd};
 use std::time::{Duration, Instant};
 
@@ -402,7 +402,8 @@ impl Init<'_> {
     }
 }
 
-/// What the child does between fork and exec. Never returns.
+/// What the child does until it executes, in the init's memory (see [`process::spawn`]).
+/// Never returns.
 fn start_command(
     prepared: &Prepared<'_>,
     launcher: &LauncherSignals,
@@ -464,11 +465,8 @@ pub fn run(
 ) -> Result<u8, Error> {
     let take_terminal = foreground_terminal();
     let init_pid = process::pid();
-    let child = match process::fork() {
-        Err(errno) => return Err(Error::syscall("fork", errno)),
-        Ok(Forked::Child) => start_command(prepared, launcher, take_terminal, init_pid),
-        Ok(Forked::Parent(child)) => child,
-    };
+    let child = process::spawn(&mut || start_command(prepared, launcher, take_terminal, init_pid))
+        .map_err(|errno| Error::syscall("clone", errno))?;
     // Also here, so the group exists before the first signal is forwarded to it; EACCES once
     // the child has executed is fine.
     let _ = process::set_process_group(child, child);

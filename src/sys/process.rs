@@ -64,18 +64,69 @@ pub fn set_terminal_foreground(fd: i32, group: Pid) -> Result<(), Errno> {
     check(unsafe { libc::tcsetpgrp(fd, group.0) }).map(drop)
 }
 
-/// Which side of [`fork`] this is.
-pub enum Forked {
-    Child,
-    Parent(Pid),
-}
+/// The child of [`spawn`]'s stack, and the guard page below it.
+const SPAWN_STACK_BYTES: usize = 64 * 1024;
+const GUARD_BYTES: usize = 4096;
 
-pub fn fork() -> Result<Forked, Errno> {
-    // SAFETY: sudrop has one thread, so the child may run any code until it executes.
-    match check(unsafe { libc::fork() })? {
-        0 => Ok(Forked::Child),
-        child => Ok(Forked::Parent(Pid(child))),
+/// Starts `child` in a new process that shares the caller's memory until it executes or
+/// exits, as `posix_spawn` does (`clone` with `CLONE_VM | CLONE_VFORK`): no page tables are
+/// copied and no copy-on-write faults follow in either process. The caller is suspended until
+/// then, so the child may use anything the caller owns; whatever it allocates stays behind in
+/// the caller's heap. The child runs on a stack of its own with a guard page below it, and
+/// must leave by `execve` or [`exit_now`] (its closure cannot return).
+pub fn spawn(child: &mut dyn FnMut() -> std::convert::Infallible) -> Result<Pid, Errno> {
+    #[allow(unreachable_code)] // the closure cannot return: clone's answer is never made
+    extern "C" fn entry(argument: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `argument` is the `&mut &mut dyn FnMut` that `spawn` passed to clone; it
+        // stays valid because `spawn` is suspended in clone until this process executes or
+        // exits.
+        let child =
+            unsafe { &mut *argument.cast::<&mut dyn FnMut() -> std::convert::Infallible>() };
+        match child() {}
     }
+    let length = GUARD_BYTES + SPAWN_STACK_BYTES;
+    // SAFETY: a fresh private anonymous mapping, no existing memory involved.
+    let stack = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            length,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if stack == libc::MAP_FAILED {
+        return Err(Errno::last());
+    }
+    let usable = stack.cast::<u8>().wrapping_add(GUARD_BYTES);
+    // SAFETY: `usable` and the length lie inside the mapping just made.
+    let answer = check(unsafe {
+        libc::mprotect(
+            usable.cast(),
+            SPAWN_STACK_BYTES,
+            libc::PROT_READ | libc::PROT_WRITE,
+        )
+    })
+    .and_then(|_| {
+        let mut child = child;
+        // SAFETY: `entry` never returns into clone (the closure's return type is
+        // uninhabited); the stack top is the page-aligned end of the writable part of the
+        // mapping, used by nothing else; the argument outlives the child's use of it because
+        // CLONE_VFORK suspends this call until the child has executed or exited. sudrop has
+        // one thread, so no lock is held that the child could wait on.
+        check(unsafe {
+            libc::clone(
+                entry,
+                usable.wrapping_add(SPAWN_STACK_BYTES).cast(),
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                (&raw mut child).cast(),
+            )
+        })
+    });
+    // SAFETY: the mapping made above; the child no longer runs on it.
+    unsafe { libc::munmap(stack, length) };
+    answer.map(Pid)
 }
 
 /// What `waitpid` reported for one child.
