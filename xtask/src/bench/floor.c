@@ -1,15 +1,21 @@
 /*
  * The C floor for `cargo xtask bench`: what a minimal static dropper costs.
  *
- *   floor UID COMMAND [ARG]...         setgroups(1, {UID}), setgid, setuid, execvp
- *   floor --same-job UID COMMAND ...   also what sudrop does beyond that for a numeric
- *                                      user: empty the bounding set (until EINVAL), clear
- *                                      every capability set, and check that setuid(0) fails
+ *   floor UID COMMAND [ARG]...          setgroups(1, {UID}), setgid, setuid, execvp
+ *   floor --same-job USER COMMAND ...   the whole of sudrop's job for USER (a name or a
+ *                                       number): look it up as su-exec does (getpwnam, then
+ *                                       getpwuid for a number; getgrouplist), set HOME,
+ *                                       empty the bounding set (until EINVAL), drop
+ *                                       groups/gid/uid, clear every capability set and
+ *                                       check that setuid(0) fails
+ *   floor --no-lookup UID COMMAND ...   the same job for a numeric user without reading the
+ *                                       user database (groups = {UID}, HOME untouched)
  *
  * Built by the bench with `musl-gcc -static -Os` (or `cc -static -Os`); not shipped.
  */
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,37 +38,71 @@ static int fail(const char *what) {
     return 125;
 }
 
+/* USER's ids, groups and home as su-exec finds them; a number missing from passwd is
+ * taken as uid = gid with no further groups and HOME=/. */
+static int same_job_then_exec(const char *user, int lookup, char **command) {
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[64];
+    int group_count = 1;
+    const char *home = "/";
+    struct passwd *entry = lookup ? getpwnam(user) : NULL;
+    if (entry == NULL) {
+        char *end;
+        unsigned long id = strtoul(user, &end, 10);
+        if (*user == '\0' || *end != '\0' || id >= 0xffffffffUL)
+            return 125;
+        entry = lookup ? getpwuid((uid_t)id) : NULL;
+        uid = (uid_t)id;
+        gid = (gid_t)id;
+        groups[0] = gid;
+    }
+    if (entry != NULL) {
+        uid = entry->pw_uid;
+        gid = entry->pw_gid;
+        home = entry->pw_dir;
+        group_count = 64;
+        if (getgrouplist(entry->pw_name, gid, groups, &group_count) < 0)
+            return 125;
+    }
+    if (lookup && setenv("HOME", home, 1) != 0)
+        return 125;
+    for (int cap = 0; cap < 64; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+            if (errno == EINVAL)
+                break;
+            return fail("PR_CAPBSET_DROP");
+        }
+    }
+    if (setgroups((size_t)group_count, groups) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+        return fail("drop");
+    struct cap_header header = {CAP_VERSION_3, 0};
+    struct cap_data data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capset, &header, data) != 0)
+        return fail("capset");
+    if (uid != 0 && setuid(0) == 0)
+        return 125;
+    execvp(command[0], command);
+    return errno == ENOENT ? 127 : 126;
+}
+
 int main(int argc, char **argv) {
     int same_job = argc > 1 && strcmp(argv[1], "--same-job") == 0;
-    argv += same_job;
-    argc -= same_job;
+    int no_lookup = argc > 1 && strcmp(argv[1], "--no-lookup") == 0;
+    argv += same_job + no_lookup;
+    argc -= same_job + no_lookup;
     if (argc < 3)
         return 125;
+    if (same_job || no_lookup)
+        return same_job_then_exec(argv[1], same_job, argv + 2);
     char *end;
     unsigned long id = strtoul(argv[1], &end, 10);
     if (*end != '\0' || id >= 0xffffffffUL)
         return 125;
     gid_t group = (gid_t)id;
-    if (same_job) {
-        for (int cap = 0; cap < 64; cap++) {
-            if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-                if (errno == EINVAL)
-                    break;
-                return fail("PR_CAPBSET_DROP");
-            }
-        }
-    }
     if (setgroups(1, &group) != 0 || setgid((gid_t)id) != 0 || setuid((uid_t)id) != 0)
         return fail("drop");
-    if (same_job) {
-        struct cap_header header = {CAP_VERSION_3, 0};
-        struct cap_data data[2];
-        memset(data, 0, sizeof data);
-        if (syscall(SYS_capset, &header, data) != 0)
-            return fail("capset");
-        if (id != 0 && setuid(0) == 0)
-            return 125;
-    }
     execvp(argv[2], argv + 2);
     return errno == ENOENT ? 127 : 126;
 }
