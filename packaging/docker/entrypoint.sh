@@ -1,10 +1,13 @@
 #!/bin/sh
 # A root entrypoint: do the root-only set-up, then become the application.
-# Under `runAsUser` (already the target user) sudrop simply execs: no guard needed.
 set -e
+# Root-only set-up. Skipped when the container already runs as the application's user
+# (`docker run --user app`, Kubernetes runAsUser), where chown would fail under `set -e`.
 if [ "$(id -u)" = 0 ]; then
     mkdir -p /home/app/data
-    chown app:app /home/app/data
+    chown -R app:app /home/app/data
 fi
-# --init: reap zombies, forward signals to the whole group, drain before exiting.
+cd /home/app
+# sudrop itself needs no such guard: already app, it simply execs. --init reaps zombies,
+# forwards signals to the whole process group and drains before exiting.
 exec sudrop --init app "$@"

@@ -8,6 +8,8 @@ mod exec_mode;
 mod gosu_differential;
 mod hostile_databases;
 mod init_mode;
+#[path = "../support/pty.rs"]
+mod pty;
 mod runc;
 mod sandbox;
 mod signals;

@@ -4,8 +4,6 @@
 use crate::databases::{GROUP, PASSWD};
 use crate::sandbox::{Launch, Sandbox, first_child, kill, root_or_skip};
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -115,44 +113,9 @@ struct Terminal {
 
 impl Terminal {
     fn start(sandbox: &Sandbox, launch: &Launch, args: &[&str]) -> Terminal {
-        let (master, slave) = {
-            let (mut master, mut slave) = (0, 0);
-            // SAFETY: openpty writes two new descriptors; the name and settings may be null.
-            let result = unsafe {
-                libc::openpty(
-                    &mut master,
-                    &mut slave,
-                    std::ptr::null_mut(),
-                    std::ptr::null(),
-                    std::ptr::null(),
-                )
-            };
-            assert_eq!(result, 0, "openpty");
-            // SAFETY: both descriptors are new and owned here.
-            unsafe {
-                (
-                    std::fs::File::from_raw_fd(master),
-                    OwnedFd::from_raw_fd(slave),
-                )
-            }
-        };
+        let (master, slave) = crate::pty::open();
         let mut command = sandbox.command(launch, args);
-        let slave_fd = slave.as_raw_fd();
-        command
-            .stdin(Stdio::from(slave.try_clone().expect("dup")))
-            .stdout(Stdio::from(slave.try_clone().expect("dup")))
-            .stderr(Stdio::from(slave.try_clone().expect("dup")));
-        // SAFETY: setsid and ioctl are async-signal-safe; they make the terminal the
-        // controlling terminal of the new session.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            command.pre_exec(move || {
-                if libc::setsid() < 0 || libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::pty::attach(&mut command, &slave);
         let child = command.spawn().expect("spawn");
         drop(slave);
         let (sender, output) = mpsc::channel();

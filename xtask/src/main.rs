@@ -7,6 +7,7 @@
 
 mod bench;
 mod dist;
+mod engine;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -39,10 +40,24 @@ const BENCH_PACKAGES: &[(&str, &str)] = &[
     ("musl-tools", "/usr/bin/musl-gcc"),
 ];
 
+const USAGE: &str = "\
+usage: cargo xtask COMMAND
+
+  test                 the whole test suite, as CI runs it (root for all of it)
+  engine-test          only the end-to-end suite under a real Docker engine and podman (root)
+  dist                 release artifacts in target/dist, checked
+  bench                benchmarks into docs/benchmarks.md (root)
+  fuzz [--time SECS]   every fuzz target (nightly, cargo-fuzz)
+  docs                 man page and completions into target/dist/generated
+  build-static         the static musl release binary; prints its path
+  help                 this text
+";
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("engine-test") => engine_test(),
         Some("build-static") => build_static().map(|path| println!("{}", path.display())),
         Some("bench") => run_bench(),
         Some("dist") => install(&[("rpm", "/usr/bin/rpm")])
@@ -50,10 +65,12 @@ fn main() -> ExitCode {
             .and_then(|()| dist::check()),
         Some("docs") => dist::write_docs(&dist::dist_dir().join("generated")),
         Some("fuzz") => fuzz(&args[1..]),
-        _ => Err(
-            "usage: cargo xtask test | dist | bench | fuzz [--time SECONDS] | docs | build-static"
-                .to_string(),
-        ),
+        Some("help" | "--help" | "-h") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n{USAGE}")),
+        None => Err(format!("a command is needed\n{USAGE}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -240,7 +257,25 @@ fn test() -> Result<(), String> {
     }
     let mut totals = run_counting(tests)?;
     if !root_tests {
-        totals.ignored += count_integration_tests()?;
+        totals.ignored += count_tests("integration")? + count_tests("engine")?;
+    } else {
+        // The engine suite's tests were counted as ignored (skipped) above; when the engine
+        // runs here they move to passed or failed.
+        let engine = match static_binary {
+            None => Err("no static musl binary to put into the images".to_string()),
+            Some(_) => engine::start(),
+        };
+        match engine {
+            Err(reason) => eprintln!("xtask: the engine tests are skipped: {reason}"),
+            Ok(mut engine) => {
+                let result = run_engine_suite(&engine);
+                engine.stop();
+                let ran = result?;
+                totals.passed += ran.passed;
+                totals.failed += ran.failed;
+                totals.ignored = totals.ignored.saturating_sub(ran.passed + ran.failed);
+            }
+        }
     }
     // One closing line for the whole suite, whatever test binary happened to run last.
     println!(
@@ -273,22 +308,54 @@ fn root_tests_missing() -> Option<String> {
     }
 }
 
-/// How many tests the integration binary holds (all of them need root).
-fn count_integration_tests() -> Result<u64, String> {
+/// `cargo xtask engine-test`: only the end-to-end suite, with its engine (root).
+fn engine_test() -> Result<(), String> {
+    build_static()?;
+    let mut engine = engine::start()?;
+    let result = run_engine_suite(&engine);
+    engine.stop();
+    let totals = result?;
+    println!("{} passed, {} failed", totals.passed, totals.failed);
+    Ok(())
+}
+
+/// How many tests one test binary (`tests/<name>`) holds.
+fn count_tests(name: &str) -> Result<u64, String> {
     let out = cargo()
-        .args([
-            "test",
-            "-p",
-            "sudrop",
-            "--test",
-            "integration",
-            "--",
-            "--list",
-        ])
+        .args(["test", "-p", "sudrop", "--test", name, "--", "--list"])
         .output()
-        .map_err(|e| format!("listing the integration tests: {e}"))?;
+        .map_err(|e| format!("listing the {name} tests: {e}"))?;
     let listing = String::from_utf8_lossy(&out.stdout);
     Ok(listing.lines().filter(|l| l.ends_with(": test")).count() as u64)
+}
+
+/// The end-to-end suite (`tests/engine/`) against the engine just started; prints the
+/// figures it measured.
+fn run_engine_suite(engine: &engine::Engine) -> Result<Totals, String> {
+    let results = project_root().join("target/engine/results.txt");
+    let _ = std::fs::remove_file(&results);
+    let mut tests = cargo();
+    tests
+        .args(["test", "-p", "sudrop", "--test", "engine", "--"])
+        .args(["--ignored", "--test-threads", "4"])
+        .env("SUDROP_ENGINE_DOCKER_HOST", &engine.docker_host);
+    match &engine.podman_conf {
+        Some(conf) => {
+            tests.env("SUDROP_ENGINE_PODMAN_CONF", conf);
+        }
+        // Left out, so it stays counted as skipped (the reason was printed).
+        None => {
+            tests.args(["--skip", "podman"]);
+        }
+    }
+    let started = std::time::Instant::now();
+    let totals = run_counting(tests);
+    eprintln!(
+        "xtask: engine suite took {:.0} s; its measurements:\n{}",
+        started.elapsed().as_secs_f64(),
+        std::fs::read_to_string(&results).unwrap_or_default()
+    );
+    totals
 }
 
 /// The fuzz targets in `fuzz/fuzz_targets/`, each with its seeds in `fuzz/seeds/TARGET`.

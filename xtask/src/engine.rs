@@ -1,0 +1,314 @@
+//! The container engines for the end-to-end suite (`tests/engine/`): a Docker daemon of our
+//! own, started here and stopped after the suite, podman configured to run without systemd,
+//! and the base images a registry would serve, made locally under the public names.
+//!
+//! Nothing here needs the network but `debootstrap` (Debian's archive) on the first run; the
+//! Debian root file system is kept in `target/engine/` for later runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Debian's engine packages and the tools that make the base images.
+pub const PACKAGES: &[(&str, &str)] = &[
+    ("docker.io", "/usr/sbin/dockerd"),
+    ("podman", "/usr/bin/podman"),
+    ("debootstrap", "/usr/sbin/debootstrap"),
+];
+
+/// The Docker client of Debian's `docker.io`, whatever else is on PATH.
+pub const DOCKER: &str = "/usr/bin/docker";
+const PODMAN: &str = "/usr/bin/podman";
+const DEBIAN_MIRROR: &str = "http://deb.debian.org/debian";
+
+/// A running engine: what the suite is told through its environment.
+pub struct Engine {
+    daemon: Child,
+    exec_root: PathBuf,
+    pub docker_host: String,
+    /// `CONTAINERS_CONF` for podman, when podman works here.
+    pub podman_conf: Option<PathBuf>,
+}
+
+fn work_dir() -> PathBuf {
+    crate::project_root().join("target/engine")
+}
+
+fn quiet(mut command: Command) -> Result<String, String> {
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{command:?} failed: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn docker(host: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(DOCKER);
+    command.env("DOCKER_HOST", host).args(args);
+    command
+}
+
+/// Starts dockerd (its own socket, data and exec roots, so a daemon already running here is
+/// left alone), makes the base images, and configures podman. `Err` says why the suite
+/// cannot run here.
+pub fn start() -> Result<Engine, String> {
+    if !crate::is_root() {
+        return Err("not running as root".into());
+    }
+    crate::install(PACKAGES)?;
+    let dir = work_dir();
+    let run_dir = PathBuf::from("/run/sudrop-engine");
+    let exec_root = run_dir.join("exec");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
+    let socket = run_dir.join("docker.sock");
+    let docker_host = format!("unix://{}", socket.display());
+    let log_path = dir.join("dockerd.log");
+    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let mut daemon = Command::new("/usr/sbin/dockerd");
+    daemon
+        .args([
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--storage-driver=overlay2",
+        ])
+        .arg(format!("--host={docker_host}"))
+        .arg(format!("--data-root={}", "/var/lib/sudrop-engine/docker"))
+        .arg(format!("--exec-root={}", exec_root.display()))
+        .arg(format!(
+            "--pidfile={}",
+            run_dir.join("dockerd.pid").display()
+        ))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log);
+    // Its own session, so that a terminal's signals for the test run do not reach it.
+    // SAFETY: setsid is async-signal-safe and touches no memory.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        daemon.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    eprintln!("xtask: starting dockerd (log: {})", log_path.display());
+    let daemon = daemon
+        .spawn()
+        .map_err(|e| format!("cannot start dockerd: {e}"))?;
+    let mut engine = Engine {
+        daemon,
+        exec_root,
+        docker_host,
+        podman_conf: None,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = docker(
+            &engine.docker_host,
+            &["info", "--format", "{{.ServerVersion}}"],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+        if answer.is_ok_and(|s| s.success()) {
+            break;
+        }
+        if let Ok(Some(status)) = engine.daemon.try_wait() {
+            let tail = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = tail.lines().rev().take(5).collect();
+            return Err(format!("dockerd exited ({status}): {}", tail.join(" | ")));
+        }
+        if Instant::now() > deadline {
+            engine.stop();
+            return Err("dockerd did not answer within 60 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if let Err(error) = make_images(&engine.docker_host) {
+        engine.stop();
+        return Err(error);
+    }
+    engine.podman_conf = match podman_setup(&dir) {
+        Ok(conf) => Some(conf),
+        Err(reason) => {
+            eprintln!("xtask: the podman scenario will be skipped: {reason}");
+            None
+        }
+    };
+    Ok(engine)
+}
+
+impl Engine {
+    /// Stops dockerd by its pid and unmounts what it may leave behind.
+    pub fn stop(&mut self) {
+        // SAFETY: kill has no memory arguments; the pid is our own child's.
+        unsafe { libc::kill(self.daemon.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while matches!(self.daemon.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+        let netns = self.exec_root.join("netns/default");
+        if netns.exists() {
+            let _ = Command::new("umount").arg(&netns).status();
+        }
+    }
+}
+
+/// The Debian root file system, made once by debootstrap and kept for later runs.
+fn debian_rootfs(dir: &Path) -> Result<PathBuf, String> {
+    let rootfs = dir.join("bookworm");
+    let done = dir.join("bookworm.done");
+    if done.exists() {
+        return Ok(rootfs);
+    }
+    let _ = std::fs::remove_dir_all(&rootfs);
+    eprintln!(
+        "xtask: debootstrap bookworm (minbase, redis-server) into {}",
+        rootfs.display()
+    );
+    quiet({
+        let mut c = Command::new("/usr/sbin/debootstrap");
+        c.args(["--variant=minbase", "--include=redis-server", "bookworm"])
+            .arg(&rootfs)
+            .arg(DEBIAN_MIRROR);
+        c
+    })?;
+    std::fs::write(&done, "").map_err(|e| e.to_string())?;
+    Ok(rootfs)
+}
+
+fn has_image(host: &str, name: &str) -> bool {
+    docker(host, &["image", "inspect", name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `tar` of a directory into `<engine> import`.
+fn import(engine: &mut Command, rootfs: &Path) -> Result<(), String> {
+    let mut tar = Command::new("tar")
+        .arg("-C")
+        .arg(rootfs)
+        .args(["--numeric-owner", "-c", "."])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("tar: {e}"))?;
+    let stdout = tar.stdout.take().ok_or("tar has no stdout")?;
+    let imported = engine
+        .stdin(stdout)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("import: {e}"))?;
+    let tarred = tar.wait().map_err(|e| e.to_string())?;
+    if imported.success() && tarred.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "importing {}: {imported}, tar {tarred}",
+            rootfs.display()
+        ))
+    }
+}
+
+/// Stand-ins for the public images the examples start from, under the same names:
+/// `debian:bookworm-slim` (debootstrap, with redis-server), `redis:7-bookworm` (the official
+/// image's layout: redis user, /data, an entrypoint ending in `exec gosu redis`) and
+/// `busybox:musl` (a static busybox).
+fn make_images(host: &str) -> Result<(), String> {
+    let dir = work_dir();
+    let rootfs = debian_rootfs(&dir)?;
+    if !has_image(host, "debian:bookworm-slim") {
+        eprintln!("xtask: docker import debian:bookworm-slim");
+        import(
+            &mut docker(host, &["import", "-", "debian:bookworm-slim"]),
+            &rootfs,
+        )?;
+    }
+    let images = crate::project_root().join("tests/engine/images");
+    // Each context gets the host's static tool that the real image carries too.
+    for (name, context, tool, path) in [
+        ("redis:7-bookworm", "redis", "gosu", "/usr/sbin/gosu"),
+        ("busybox:musl", "busybox", "busybox", "/bin/busybox"),
+    ] {
+        let context = images.join(context);
+        std::fs::copy(path, context.join(tool)).map_err(|e| format!("{path}: {e}"))?;
+        eprintln!("xtask: docker build {name}");
+        quiet({
+            let mut c = docker(host, &["build", "-q", "-t", name]);
+            c.arg(&context);
+            c
+        })?;
+    }
+    Ok(())
+}
+
+/// podman without systemd, with the host's nofile limit and no network namespace setup;
+/// the stand-in images imported into its own storage.
+fn podman_setup(dir: &Path) -> Result<PathBuf, String> {
+    let hard_limit = |resource| {
+        // SAFETY: getrlimit fills the zeroed struct it is given.
+        let limit = unsafe {
+            let mut limit = std::mem::zeroed::<libc::rlimit>();
+            libc::getrlimit(resource, &mut limit);
+            limit
+        };
+        limit.rlim_max
+    };
+    // podman's defaults (1048576 files, the kernel's process maximum) are above what this
+    // machine allows, and every `podman run` fails setting them; runc here could not set more
+    // than 32768 processes either.
+    let nofile = hard_limit(libc::RLIMIT_NOFILE);
+    let nproc = hard_limit(libc::RLIMIT_NPROC).min(32768);
+    let conf = dir.join("containers.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[containers]\ndefault_ulimits = [\"nofile={nofile}:{nofile}\", \
+             \"nproc={nproc}:{nproc}\"]\nnetns = \"none\"\n\n\
+             [engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let podman = |args: &[&str]| {
+        let mut c = Command::new(PODMAN);
+        c.env("CONTAINERS_CONF", &conf).args(args);
+        c
+    };
+    let present = podman(&["image", "exists", "redis:7-bookworm"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present {
+        let has_base = podman(&["image", "exists", "debian:bookworm-slim"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_base {
+            eprintln!("xtask: podman import debian:bookworm-slim");
+            import(
+                &mut podman(&["import", "-", "debian:bookworm-slim"]),
+                &dir.join("bookworm"),
+            )?;
+        }
+        eprintln!("xtask: podman build redis:7-bookworm");
+        // (make_images has put gosu into this context already.)
+        let context = crate::project_root().join("tests/engine/images/redis");
+        quiet({
+            let mut c = podman(&["build", "-q", "-t", "redis:7-bookworm"]);
+            c.arg(&context);
+            c
+        })?;
+    }
+    Ok(conf)
+}
