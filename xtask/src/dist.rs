@@ -150,9 +150,10 @@ fn man_page() -> std::io::Result<Vec<u8>> {
          and HOME=/.",
         ],
     );
+    // (clap's options section already has an "INIT MODE" heading for the init's options.)
     paragraphs(
         &mut prose,
-        "INIT MODE",
+        "HOW THE INIT WORKS",
         &[
             "The init blocks every signal and reads them from a signalfd. It forwards every signal but \
          SIGCHLD to COMMAND's process group (COMMAND alone with --single-child), after --rewrite. It reaps \
@@ -289,14 +290,14 @@ fn tarball(binary: &Path, target: &str, docs: &Path) -> Result<PathBuf, String> 
             "--numeric-owner",
             "--sort=name",
             &mtime,
+            "--use-compress-program=gzip -n",
             "-C",
             &stage_arg,
-            "-czf",
+            "-cf",
             &archive_arg,
             &name,
         ],
     );
-    tar.env("GZIP", "-n");
     run(tar)?;
     Ok(archive)
 }
@@ -555,6 +556,13 @@ pub fn check() -> Result<(), String> {
         "/usr/share/fish/vendor_completions.d/sudrop.fish",
     ]);
     expect_paths(&listing, &expected, &rpm)?;
+    // A static binary and no scripts: the package requires nothing but rpm's own features.
+    let requires = output("rpm", &["-qpR", &rpm])?;
+    if let Some(extra) = requires.lines().find(|line| !line.starts_with("rpmlib(")) {
+        return Err(format!(
+            "{rpm} requires {extra:?}; it should require nothing"
+        ));
+    }
     eprintln!("xtask: dist artifacts verified:\n{listing}");
     fs::remove_dir_all(out.join("check")).map_err(|e| e.to_string())
 }
