@@ -282,7 +282,7 @@ fn tarball(binary: &Path, target: &str, docs: &Path) -> Result<PathBuf, String> 
     let stage_arg = stage_root.display().to_string();
     // Reproducible: fixed owner, order and time, and no time in the gzip header.
     let mtime = format!("--mtime=@{}", source_date());
-    let mut tar = command(
+    let tar = command(
         "tar",
         &[
             "--owner=0",
