@@ -287,28 +287,24 @@ fn podman_setup(dir: &Path) -> Result<PathBuf, String> {
         c.env("CONTAINERS_CONF", &conf).args(args);
         c
     };
-    let present = podman(&["image", "exists", "redis:7-bookworm"])
+    let has_base = podman(&["image", "exists", "debian:bookworm-slim"])
         .status()
         .is_ok_and(|s| s.success());
-    if !present {
-        let has_base = podman(&["image", "exists", "debian:bookworm-slim"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !has_base {
-            eprintln!("xtask: podman import debian:bookworm-slim");
-            import(
-                &mut podman(&["import", "-", "debian:bookworm-slim"]),
-                &dir.join("bookworm"),
-            )?;
-        }
-        eprintln!("xtask: podman build redis:7-bookworm");
-        // (make_images has put gosu into this context already.)
-        let context = crate::project_root().join("tests/engine/images/redis");
-        quiet({
-            let mut c = podman(&["build", "-q", "-t", "redis:7-bookworm"]);
-            c.arg(&context);
-            c
-        })?;
+    if !has_base {
+        eprintln!("xtask: podman import debian:bookworm-slim");
+        import(
+            &mut podman(&["import", "-", "debian:bookworm-slim"]),
+            &dir.join("bookworm"),
+        )?;
     }
+    // Built every run (from cache when unchanged), so an edited stand-in is never stale.
+    // (make_images has put gosu into this context already.)
+    eprintln!("xtask: podman build redis:7-bookworm");
+    let context = crate::project_root().join("tests/engine/images/redis");
+    quiet({
+        let mut c = podman(&["build", "-q", "-t", "redis:7-bookworm"]);
+        c.arg(&context);
+        c
+    })?;
     Ok(conf)
 }
