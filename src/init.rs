@@ -410,10 +410,11 @@ fn start_command(
     take_terminal: Option<i32>,
     init_pid: Pid,
 ) -> ! {
-    // Its own process group; the terminal is taken with every signal still blocked, so
-    // SIGTTOU cannot stop the child. Then the launcher's dispositions and mask come back,
-    // exactly, just before the exec.
-    let _ = process::set_process_group(Pid(0), Pid(0));
+    // Its own process group, which therefore exists before the init resumes and forwards a
+    // first signal to it; the terminal is taken with every signal still blocked, so SIGTTOU
+    // cannot stop the child. Then the launcher's dispositions and mask come back, exactly,
+    // just before the exec.
+    let _ = process::start_process_group();
     if let Some(fd) = take_terminal {
         let _ = process::set_terminal_foreground(fd, process::process_group());
     }
@@ -467,9 +468,6 @@ pub fn run(
     let init_pid = process::pid();
     let child = process::spawn(&mut || start_command(prepared, launcher, take_terminal, init_pid))
         .map_err(|errno| Error::syscall("clone", errno))?;
-    // Also here, so the group exists before the first signal is forwarded to it; EACCES once
-    // the child has executed is fine.
-    let _ = process::set_process_group(child, child);
     let is_pid_1 = init_pid == Pid(1);
     // The init must not keep the launch directory busy (the command keeps its own), nor hold
     // open what it inherited: a parent waiting for EOF on a pipe the command closes would

@@ -47,10 +47,10 @@ pub fn kill(target: KillTarget, signal: Signal) -> Result<(), Errno> {
     check(unsafe { libc::kill(raw, signal.0) }).map(drop)
 }
 
-/// Puts process `pid` (0: the caller) into process group `group` (0: its own pid).
-pub fn set_process_group(pid: Pid, group: Pid) -> Result<(), Errno> {
-    // SAFETY: integer arguments only.
-    check(unsafe { libc::setpgid(pid.0, group.0) }).map(drop)
+/// Makes the caller the leader of a new process group named by its own pid.
+pub fn start_process_group() -> Result<(), Errno> {
+    // SAFETY: integer arguments only; (0, 0) means the caller and its own pid.
+    check(unsafe { libc::setpgid(0, 0) }).map(drop)
 }
 
 /// The foreground process group of the terminal on `fd`.
@@ -182,7 +182,7 @@ pub fn set_parent_death_signal(signal: Signal) -> Result<(), Errno> {
 }
 
 /// Ends the process at once, without running exit handlers or flushing anything: what a
-/// forked child must do after a failed exec.
+/// spawned child must do after a failed exec.
 pub fn exit_now(code: u8) -> ! {
     // SAFETY: _exit has no preconditions and does not return.
     unsafe { libc::_exit(i32::from(code)) }
