@@ -1,5 +1,8 @@
 //! The command line, as any user sees it (no root needed).
 
+#[path = "support/process.rs"]
+mod support;
+
 use std::process::{Command, Output};
 
 fn sudrop(args: &[&str]) -> Output {
@@ -85,23 +88,6 @@ fn usage_errors_exit_125_with_a_one_line_hint() {
     }
 }
 
-/// Waits for `child` to end, at most `limit`; kills it and fails the test past that.
-fn wait_bounded(child: &mut std::process::Child, limit: std::time::Duration) -> i32 {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status
-                .code()
-                .unwrap_or_else(|| panic!("killed: {status:?}"));
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("still running after {limit:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn the_init_drains_and_exits_with_the_commands_status_when_stderr_breaks() {
     use std::io::{BufRead, BufReader};
@@ -134,7 +120,7 @@ fn the_init_drains_and_exits_with_the_commands_status_when_stderr_breaks() {
         .expect("pid of the background sleep");
     let pid = pid.trim().to_string();
     assert_eq!(
-        wait_bounded(&mut child, std::time::Duration::from_secs(30)),
+        support::wait_bounded(&mut child, std::time::Duration::from_secs(30)),
         3
     );
     // The drain gave the leftover SIGTERM and reaped it before sudrop exited.
@@ -193,7 +179,7 @@ fn the_init_does_not_hold_inherited_descriptors_open() {
     stdin.write_all(b"go\n").expect("release the command");
     drop(stdin);
     assert_eq!(
-        wait_bounded(&mut child, std::time::Duration::from_secs(30)),
+        support::wait_bounded(&mut child, std::time::Duration::from_secs(30)),
         0
     );
     assert_eq!(

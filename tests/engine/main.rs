@@ -12,3 +12,5 @@ mod docker;
 mod pty;
 mod redis;
 mod scenarios;
+#[path = "../support/process.rs"]
+mod support;

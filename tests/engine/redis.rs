@@ -8,6 +8,7 @@
 
 use crate::docker::{Container, Engine, HostDir, LIMIT, example_image, is_root, record, text};
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -97,18 +98,10 @@ fn stop_with_keys(engine: Engine, label: &str, stop_timeout: u32, args: &[&str])
     let script_dir = HostDir::new("redis-script");
     let script = script_dir.path().join("forgets-exec.sh");
     std::fs::write(&script, FORGETS_EXEC).expect("script");
-    Command::new("chmod")
-        .arg("755")
-        .arg(&script)
-        .status()
-        .expect("chmod");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     // redis (uid 100 in the stand-in image) must be able to write the dump in every set-up,
     // even where no entrypoint hands /data over.
-    Command::new("chmod")
-        .arg("1777")
-        .arg(data.path())
-        .status()
-        .expect("chmod");
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o1777)).expect("chmod");
     let image = example_image(engine, "redis");
     let volume = format!("{}:/data", data.arg());
     let script_volume = format!("{}:/scripts:ro", script_dir.arg());

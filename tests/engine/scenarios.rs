@@ -6,6 +6,7 @@ use crate::docker::{
 };
 use std::io::Read;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -135,12 +136,8 @@ fn ctrl_c_through_docker_run_it_ends_the_command_with_130() {
         let mut sink = Vec::new();
         let _ = master.read_to_end(&mut sink);
     });
-    let status = wait_bounded(&mut child);
-    assert_eq!(
-        status.code(),
-        Some(130),
-        "docker run -it after Ctrl-C: {status}"
-    );
+    let code = crate::support::wait_bounded(&mut child, LIMIT);
+    assert_eq!(code, 130, "docker run -it after Ctrl-C");
 }
 
 /// Waits (bounded) until the terminal no longer turns Ctrl-C into a signal of its own.
@@ -165,20 +162,6 @@ fn wait_for_raw_mode(master: &std::fs::File) {
             "docker never made the terminal raw"
         );
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn wait_bounded(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("did not end within {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -334,16 +317,8 @@ fn group_of_a_bind_mounted_socket() {
     let dir = HostDir::new("socket");
     let socket = dir.path().join("service.sock");
     let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
-    Command::new("chown")
-        .arg("0:4242")
-        .arg(&socket)
-        .status()
-        .expect("chown");
-    Command::new("chmod")
-        .arg("660")
-        .arg(&socket)
-        .status()
-        .expect("chmod");
+    std::os::unix::fs::chown(&socket, Some(0), Some(4242)).expect("chown");
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o660)).expect("chmod");
     let volume = format!("{}:/run/service.sock", socket.display());
     let check = "id -G; if test -w /run/service.sock; then echo writable; else echo refused; fi";
     let with = run_sudrop(

@@ -63,16 +63,7 @@ fn command(program: &str, args: &[&str]) -> Command {
 }
 
 fn output(program: &str, args: &[&str]) -> Result<String, String> {
-    let out = command(program, args)
-        .output()
-        .map_err(|e| format!("{program}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{program} {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    crate::stdout_of(command(program, args))
 }
 
 /// Writes the man page and the bash, zsh and fish completions below `out`.

@@ -14,6 +14,8 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("docker.io", "/usr/sbin/dockerd"),
     ("podman", "/usr/bin/podman"),
     ("debootstrap", "/usr/sbin/debootstrap"),
+    // `docker top` runs the host's ps.
+    ("procps", "/usr/bin/ps"),
 ];
 
 /// The Docker client of Debian's `docker.io`, whatever else is on PATH.
@@ -32,21 +34,6 @@ pub struct Engine {
 
 fn work_dir() -> PathBuf {
     crate::project_root().join("target/engine")
-}
-
-fn quiet(mut command: Command) -> Result<String, String> {
-    let out = command
-        .output()
-        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{command:?} failed: {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
 }
 
 fn docker(host: &str, args: &[&str]) -> Command {
@@ -178,7 +165,7 @@ fn debian_rootfs(dir: &Path) -> Result<PathBuf, String> {
         "xtask: debootstrap bookworm (minbase, redis-server) into {}",
         rootfs.display()
     );
-    quiet({
+    crate::stdout_of({
         let mut c = Command::new("/usr/sbin/debootstrap");
         c.args(["--variant=minbase", "--include=redis-server", "bookworm"])
             .arg(&rootfs)
@@ -246,7 +233,7 @@ fn make_images(host: &str) -> Result<(), String> {
         let context = images.join(context);
         std::fs::copy(path, context.join(tool)).map_err(|e| format!("{path}: {e}"))?;
         eprintln!("xtask: docker build {name}");
-        quiet({
+        crate::stdout_of({
             let mut c = docker(host, &["build", "-q", "-t", name]);
             c.arg(&context);
             c
@@ -301,7 +288,7 @@ fn podman_setup(dir: &Path) -> Result<PathBuf, String> {
     // (make_images has put gosu into this context already.)
     eprintln!("xtask: podman build redis:7-bookworm");
     let context = crate::project_root().join("tests/engine/images/redis");
-    quiet({
+    crate::stdout_of({
         let mut c = podman(&["build", "-q", "-t", "redis:7-bookworm"]);
         c.arg(&context);
         c

@@ -106,6 +106,22 @@ pub(crate) fn run(mut command: Command) -> Result<(), String> {
     }
 }
 
+/// Runs a command with its output captured: its stdout, or an error with its stderr.
+pub(crate) fn stdout_of(mut command: Command) -> Result<String, String> {
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{command:?} failed: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
 pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -267,10 +283,8 @@ fn test() -> Result<(), String> {
         };
         match engine {
             Err(reason) => eprintln!("xtask: the engine tests are skipped: {reason}"),
-            Ok(mut engine) => {
-                let result = run_engine_suite(&engine);
-                engine.stop();
-                let ran = result?;
+            Ok(engine) => {
+                let ran = run_engine_suite(engine)?;
                 totals.passed += ran.passed;
                 totals.failed += ran.failed;
                 totals.ignored = totals.ignored.saturating_sub(ran.passed + ran.failed);
@@ -311,10 +325,7 @@ fn root_tests_missing() -> Option<String> {
 /// `cargo xtask engine-test`: only the end-to-end suite, with its engine (root).
 fn engine_test() -> Result<(), String> {
     build_static()?;
-    let mut engine = engine::start()?;
-    let result = run_engine_suite(&engine);
-    engine.stop();
-    let totals = result?;
+    let totals = run_engine_suite(engine::start()?)?;
     println!("{} passed, {} failed", totals.passed, totals.failed);
     Ok(())
 }
@@ -329,9 +340,9 @@ fn count_tests(name: &str) -> Result<u64, String> {
     Ok(listing.lines().filter(|l| l.ends_with(": test")).count() as u64)
 }
 
-/// The end-to-end suite (`tests/engine/`) against the engine just started; prints the
-/// figures it measured.
-fn run_engine_suite(engine: &engine::Engine) -> Result<Totals, String> {
+/// The end-to-end suite (`tests/engine/`) against the engine just started, which it stops
+/// whatever the outcome; prints the figures the suite measured.
+fn run_engine_suite(mut engine: engine::Engine) -> Result<Totals, String> {
     let results = project_root().join("target/engine/results.txt");
     let _ = std::fs::remove_file(&results);
     let mut tests = cargo();
@@ -350,6 +361,7 @@ fn run_engine_suite(engine: &engine::Engine) -> Result<Totals, String> {
     }
     let started = std::time::Instant::now();
     let totals = run_counting(tests);
+    engine.stop();
     eprintln!(
         "xtask: engine suite took {:.0} s; its measurements:\n{}",
         started.elapsed().as_secs_f64(),
