@@ -140,18 +140,25 @@ impl Terminal {
         }
     }
 
-    /// Waits, within a bound, until the screen shows `needle`; returns the line holding it.
+    /// Waits, within a bound, for the first whole line (ended by a newline) that contains
+    /// `needle`, and returns it. A line is only complete once its newline arrived: the
+    /// terminal may hand it over in pieces.
     fn wait_for(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + LIMIT;
-        while !self.screen.contains(needle) {
+        loop {
+            let mut complete = self
+                .screen
+                .split_inclusive('\n')
+                .filter(|l| l.ends_with('\n'));
+            if let Some(line) = complete.find(|l| l.contains(needle)) {
+                return line.trim_end().to_string();
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             match self.output.recv_timeout(left) {
                 Ok(text) => self.screen.push_str(&text),
                 Err(_) => panic!("never saw {needle:?} on the terminal: {:?}", self.screen),
             }
         }
-        let line = self.screen.lines().find(|l| l.contains(needle));
-        line.expect("line").to_string()
     }
 
     fn type_in(&mut self, text: &[u8]) {
