@@ -2,7 +2,7 @@
 //! `--help` text are generated from it. The binary parses with the small parser in
 //! [`super`], which a test holds to exactly what this definition accepts.
 
-use clap::{Arg, ArgAction, Command, value_parser};
+use clap::{Arg, ArgAction, Command, ValueHint, value_parser};
 use std::ffi::OsString;
 
 pub const ABOUT: &str = "Run a command as another user with capabilities dropped, by exec or under an unprivileged init";
@@ -30,7 +30,48 @@ Exit status:
   otherwise the exit status of COMMAND (in exec mode sudrop is replaced by it; with --init,
   128+N when signal N killed it, after --remap-exit)";
 
+/// The definition as documented: USER-SPEC and COMMAND are two arguments, each with its own
+/// help line and completion (user names; commands, then the command's own arguments).
 pub fn command() -> Command {
+    options()
+        .arg(
+            Arg::new("user-spec")
+                .value_name("USER-SPEC")
+                .required(true)
+                .value_parser(value_parser!(OsString))
+                .value_hint(ValueHint::Username)
+                .help("Who to become: USER, USER:GROUP, :GROUP, USER: or empty"),
+        )
+        .arg(
+            Arg::new("command")
+                .value_name("COMMAND")
+                .required(true)
+                .num_args(1..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .value_parser(value_parser!(OsString))
+                .value_hint(ValueHint::CommandWithArguments)
+                .help("The command to run, then its own arguments (passed untouched)"),
+        )
+}
+
+/// The definition as parsed, for the test that holds the runtime parser to it. Options end at
+/// USER-SPEC, and clap can only say that of the last positional argument (given two, it reads
+/// `sudrop nobody -i` as the flag `-i`), so here USER-SPEC and COMMAND are one operand list.
+#[cfg(test)]
+pub(crate) fn parsing_command() -> Command {
+    options().arg(
+        Arg::new("operands")
+            .value_names(["USER-SPEC", "COMMAND"])
+            .required(true)
+            .num_args(2..)
+            .trailing_var_arg(true)
+            .value_parser(value_parser!(OsString)),
+    )
+}
+
+/// Everything but the operands.
+fn options() -> Command {
     Command::new("sudrop")
         .version(env!("CARGO_PKG_VERSION"))
         .about(ABOUT)
@@ -152,14 +193,5 @@ pub fn command() -> Command {
                 .long("verbose")
                 .action(ArgAction::SetTrue)
                 .help("Print the resolved identity and each step to stderr"),
-        )
-        .arg(
-            Arg::new("user-spec-and-command")
-                .value_names(["USER-SPEC", "COMMAND"])
-                .required(true)
-                .num_args(2..)
-                .trailing_var_arg(true)
-                .value_parser(value_parser!(OsString))
-                .help("Who to become, then the command to run and its arguments"),
         )
 }

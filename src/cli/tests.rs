@@ -1,4 +1,5 @@
 use super::*;
+use definition::parsing_command;
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
@@ -254,7 +255,7 @@ enum Meaning {
 
 fn clap_meaning(argv: &[CString]) -> Meaning {
     let os_args = argv.iter().map(|arg| OsStr::from_bytes(arg.to_bytes()));
-    match command().try_get_matches_from(os_args) {
+    match parsing_command().try_get_matches_from(os_args) {
         Ok(matches) => Meaning::Run {
             options: OPTIONS
                 .iter()
@@ -271,16 +272,18 @@ fn clap_meaning(argv: &[CString]) -> Meaning {
                 })
                 .collect(),
             operands: matches
-                .get_many::<OsString>("user-spec-and-command")
+                .get_many::<OsString>("operands")
                 .into_iter()
                 .flatten()
                 .map(|operand| operand.as_bytes().to_vec())
                 .collect(),
         },
         Err(error) => match error.kind() {
-            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                Meaning::Print(error.render().to_string())
+            // Help is the documented definition's (the parsing one joins the operands).
+            clap::error::ErrorKind::DisplayHelp => {
+                Meaning::Print(command().render_help().to_string())
             }
+            clap::error::ErrorKind::DisplayVersion => Meaning::Print(error.render().to_string()),
             _ => Meaning::Refused,
         },
     }
