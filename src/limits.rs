@@ -25,6 +25,11 @@ const RESOURCES: &[(&str, u32)] = &[
     ("stack", libc::RLIMIT_STACK as u32),
 ];
 
+/// Every resource name `--ulimit` reads, for the shell completions.
+pub fn resource_names() -> impl Iterator<Item = &'static str> {
+    RESOURCES.iter().map(|(name, _)| *name)
+}
+
 /// One limit's value; `None` is unlimited (`-1`).
 pub type Value = Option<u64>;
 

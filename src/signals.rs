@@ -40,6 +40,11 @@ const NAMES: &[(&str, i32)] = &[
     ("SYS", libc::SIGSYS),
 ];
 
+/// Every standard signal name sudrop reads (without `SIG`), for the shell completions.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    NAMES.iter().map(|(name, _)| *name)
+}
+
 /// The real-time signals this libc leaves to applications.
 pub fn realtime_range() -> std::ops::RangeInclusive<i32> {
     Signal::realtime_min().0..=Signal::realtime_max().0

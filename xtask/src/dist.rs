@@ -3,13 +3,14 @@
 //! - static musl binaries for x86_64 and aarch64, each in `sudrop-<version>-<target>.tar.gz`
 //!   with the man page, completions, README and licenses;
 //! - a `.deb` (cargo-deb) and an `.rpm` (cargo-generate-rpm) of the x86_64 binary;
+//! - a CycloneDX SBOM per target, made from the dependency list `cargo auditable` embeds in
+//!   each binary (see `sbom.rs`);
 //! - `SHA256SUMS`.
 //!
 //! The man page and the completions come from `sudrop::cli::command()`, the clap definition
 //! that parses sudrop's own command line, so they cannot disagree with `--help`.
 
-use crate::{SIZE_BUDGET, cargo, has_interpreter, project_root, run};
-use clap_complete::Shell;
+use crate::{SIZE_BUDGET, cargo, has_interpreter, project_root, run, sbom};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,22 +19,35 @@ pub const TARGETS: &[&str] = &["x86_64-unknown-linux-musl", "aarch64-unknown-lin
 /// The target the .deb and .rpm package.
 const PACKAGE_TARGET: &str = "x86_64-unknown-linux-musl";
 
-/// Where each generated file lands inside a package, and inside the tarballs.
-const DOC_FILES: &[(&str, &str)] = &[
-    ("doc/sudrop.1", "usr/share/man/man1/sudrop.1.gz"),
+/// The generated documents, under the project root: committed, so that the published crate
+/// carries them (the APKBUILD installs them from there), and held to the definition by a test.
+const MAN_PAGE: &str = "packaging/man/sudrop.1";
+const COMPLETIONS: &str = "packaging/completions";
+
+/// Each document's place in the tarballs, and where a package installs it.
+const DOC_FILES: &[(&str, &str, &str)] = &[
+    (MAN_PAGE, "doc/sudrop.1", "usr/share/man/man1/sudrop.1.gz"),
     (
+        "packaging/completions/sudrop.bash",
         "completions/sudrop.bash",
         "usr/share/bash-completion/completions/sudrop",
     ),
     (
+        "packaging/completions/_sudrop",
         "completions/_sudrop",
         "usr/share/zsh/vendor-completions/_sudrop",
     ),
     (
+        "packaging/completions/sudrop.fish",
         "completions/sudrop.fish",
         "usr/share/fish/vendor_completions.d/sudrop.fish",
     ),
 ];
+
+/// The SBOM of one target's binary, beside `SHA256SUMS`.
+fn sbom_name(target: &str) -> String {
+    format!("sudrop-{}-{target}.cdx.json", version())
+}
 
 pub fn dist_dir() -> PathBuf {
     project_root().join("target/dist")
@@ -66,29 +80,49 @@ fn output(program: &str, args: &[&str]) -> Result<String, String> {
     crate::stdout_of(command(program, args))
 }
 
-/// Writes the man page and the bash, zsh and fish completions below `out`.
-pub fn write_docs(out: &Path) -> Result<(), String> {
-    let write = |relative: &str, bytes: &[u8]| {
-        let path = out.join(relative);
+/// The man page and the bash, zsh and fish completions as the definition makes them today:
+/// (path under the project root, contents).
+pub fn documents() -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut documents = vec![(MAN_PAGE.to_string(), man_page().map_err(|e| e.to_string())?)];
+    for (name, script) in crate::completions::scripts()? {
+        documents.push((format!("{COMPLETIONS}/{name}"), script.into_bytes()));
+    }
+    Ok(documents)
+}
+
+/// `cargo xtask docs`: rewrites the committed documents.
+pub fn write_docs() -> Result<(), String> {
+    for (relative, bytes) in documents()? {
+        let path = project_root().join(&relative);
         fs::create_dir_all(path.parent().expect("parent")).map_err(|e| e.to_string())?;
-        fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
-    };
-    write("doc/sudrop.1", &man_page().map_err(|e| e.to_string())?)?;
-    // Packages install man pages compressed; -n keeps the result reproducible.
-    let mut gzip = Command::new("gzip");
-    gzip.args(["-9", "-n", "-k", "-f"])
-        .arg(out.join("doc/sudrop.1"));
-    run(gzip)?;
-    for (shell, file) in [
-        (Shell::Bash, "sudrop.bash"),
-        (Shell::Zsh, "_sudrop"),
-        (Shell::Fish, "sudrop.fish"),
-    ] {
-        let mut script = Vec::new();
-        clap_complete::generate(shell, &mut sudrop::cli::command(), "sudrop", &mut script);
-        write(&format!("completions/{file}"), &script)?;
+        fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("xtask: wrote {relative}");
     }
     Ok(())
+}
+
+/// Fails unless the committed documents are what the definition makes.
+pub fn check_docs() -> Result<(), String> {
+    for (relative, bytes) in documents()? {
+        let committed = fs::read(project_root().join(&relative)).unwrap_or_default();
+        if committed != bytes {
+            return Err(format!(
+                "{relative} is not what the definition makes: run `cargo xtask docs` and commit"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The man page compressed for the packages (-n: no name or time, so reproducible).
+fn compressed_man_page(out: &Path) -> Result<PathBuf, String> {
+    let path = out.join("sudrop.1.gz");
+    fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    let file = fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut gzip = command("gzip", &["-9", "-n", "-c", MAN_PAGE]);
+    gzip.stdout(file);
+    run(gzip)?;
+    Ok(path)
 }
 
 /// The man page: clap's own title, synopsis and options, with sections of prose around them
@@ -161,8 +195,9 @@ fn man_page() -> std::io::Result<Vec<u8>> {
         &[
             "HOME is set to the target's home; USER and LOGNAME, where present, to its name. Each init \
          option can also be set by SUDROP_INIT, SUDROP_SINGLE_CHILD, SUDROP_REWRITE, SUDROP_REMAP_EXIT, \
-         SUDROP_GRACE or SUDROP_PDEATHSIG (lists comma-separated); a flag wins. These variables are \
-         removed from COMMAND's environment.",
+         SUDROP_GRACE, SUDROP_STOP_DELAY or SUDROP_PDEATHSIG (lists comma-separated), and \
+         --allow-new-privs by SUDROP_ALLOW_NEW_PRIVS; a flag wins. These variables are removed from \
+         COMMAND's environment.",
         ],
     );
     prose.control("SH", ["EXIT STATUS"]);
@@ -203,8 +238,11 @@ fn man_page() -> std::io::Result<Vec<u8>> {
 /// Builds one target's static binary and checks it: no ELF interpreter, within the budget.
 pub fn build_target(target: &str) -> Result<PathBuf, String> {
     run(command("rustup", &["target", "add", target]))?;
+    // `cargo auditable build`: the binary carries its dependency list (see sbom.rs).
+    ensure_cargo_tool("auditable", "cargo-auditable")?;
     let mut build = cargo();
     build.args([
+        "auditable",
         "build",
         "--release",
         "--package",
@@ -248,7 +286,7 @@ fn elf_machine(bytes: &[u8]) -> Option<u16> {
     bytes.get(18..20).map(|b| u16::from_le_bytes([b[0], b[1]]))
 }
 
-fn tarball(binary: &Path, target: &str, docs: &Path) -> Result<PathBuf, String> {
+fn tarball(binary: &Path, target: &str) -> Result<PathBuf, String> {
     let name = format!("sudrop-{}-{target}", version());
     let stage = dist_dir().join("stage").join(&name);
     let _ = fs::remove_dir_all(&stage);
@@ -264,8 +302,8 @@ fn tarball(binary: &Path, target: &str, docs: &Path) -> Result<PathBuf, String> 
     for file in ["README.md", "LICENSE", "LICENSE-MIT", "LICENSE-APACHE"] {
         copy(&project_root().join(file), file)?;
     }
-    for (generated, _) in DOC_FILES {
-        copy(&docs.join(generated), generated)?;
+    for (committed, in_tarball, _) in DOC_FILES {
+        copy(&project_root().join(committed), in_tarball)?;
     }
     let archive = dist_dir().join(format!("{name}.tar.gz"));
     let stage_root = dist_dir().join("stage");
@@ -310,12 +348,25 @@ fn ensure_cargo_tool(subcommand: &str, krate: &str) -> Result<(), String> {
 pub fn dist() -> Result<(), String> {
     let out = dist_dir();
     let _ = fs::remove_dir_all(&out);
-    let docs = out.join("generated");
-    write_docs(&docs)?;
+    check_docs()?;
+    compressed_man_page(&out.join("generated"))?;
+    let timestamp = output(
+        "date",
+        &[
+            "-u",
+            "-d",
+            &format!("@{}", source_date()),
+            "+%Y-%m-%dT%H:%M:%SZ",
+        ],
+    )?;
+    let timestamp = timestamp.trim().to_string();
     let mut artifacts = Vec::new();
     for target in TARGETS {
         let binary = build_target(target)?;
-        artifacts.push(tarball(&binary, target, &docs)?);
+        artifacts.push(tarball(&binary, target)?);
+        let sbom = sbom::cyclonedx(&binary, target, &timestamp)?;
+        let path = out.join(sbom_name(target));
+        fs::write(&path, sbom).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let _ = fs::remove_dir_all(out.join("stage"));
 
@@ -337,6 +388,8 @@ pub fn dist() -> Result<(), String> {
         &out_arg,
     ]);
     run(deb)?;
+    drop_empty_depends(&find(".deb")?, &date)?;
+    stage_rpm_assets(&out.join("rpm"), &date)?;
     let mut rpm = cargo();
     rpm.env("SOURCE_DATE_EPOCH", &date);
     rpm.args([
@@ -352,7 +405,11 @@ pub fn dist() -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tar.gz") || n.ends_with(".deb") || n.ends_with(".rpm"))
+        .filter(|n| {
+            [".tar.gz", ".deb", ".rpm", ".cdx.json"]
+                .iter()
+                .any(|suffix| n.ends_with(suffix))
+        })
         .collect();
     let mut sorted = names;
     sorted.sort();
@@ -366,6 +423,119 @@ pub fn dist() -> Result<(), String> {
         "xtask: artifacts in {}:\n{}",
         out.display(),
         String::from_utf8_lossy(&listing.stdout)
+    );
+    Ok(())
+}
+
+/// Copies what the .rpm holds (the paths in Cargo.toml's generate-rpm assets) into `stage`,
+/// every file dated `date`: cargo-generate-rpm only clamps newer times to SOURCE_DATE_EPOCH,
+/// so a checkout's older file times would otherwise reach the package.
+fn stage_rpm_assets(stage: &Path, date: &str) -> Result<(), String> {
+    let _ = fs::remove_dir_all(stage);
+    fs::create_dir_all(stage).map_err(|e| e.to_string())?;
+    let root = project_root();
+    let binary = root.join(format!("target/{PACKAGE_TARGET}/release/sudrop"));
+    let mut sources = vec![binary, dist_dir().join("generated/sudrop.1.gz")];
+    sources.extend(
+        [
+            "packaging/completions/sudrop.bash",
+            "packaging/completions/_sudrop",
+            "packaging/completions/sudrop.fish",
+            "README.md",
+            "LICENSE",
+            "LICENSE-MIT",
+            "LICENSE-APACHE",
+        ]
+        .iter()
+        .map(|path| root.join(path)),
+    );
+    let mut touch = Command::new("touch");
+    touch.arg("-d").arg(format!("@{date}"));
+    for source in &sources {
+        let name = source.file_name().ok_or("an asset without a name")?;
+        let staged = stage.join(name);
+        fs::copy(source, &staged).map_err(|e| format!("{}: {e}", source.display()))?;
+        touch.arg(staged);
+    }
+    run(touch)
+}
+
+/// cargo-deb writes `Depends:` with nothing after it when a package depends on nothing (a
+/// static binary); lintian and some tools read that as a malformed field. Repacks the .deb
+/// without it, as reproducibly as cargo-deb packed it (root owner, SOURCE_DATE_EPOCH).
+fn drop_empty_depends(deb: &Path, date: &str) -> Result<(), String> {
+    let tree = dist_dir().join("deb-tree");
+    let _ = fs::remove_dir_all(&tree);
+    let (deb_arg, tree_arg) = (deb.display().to_string(), tree.display().to_string());
+    output("dpkg-deb", &["--raw-extract", &deb_arg, &tree_arg])?;
+    let control_path = tree.join("DEBIAN/control");
+    let control = fs::read_to_string(&control_path).map_err(|e| e.to_string())?;
+    let kept: String = control
+        .lines()
+        .filter(|line| line.trim_end() != "Depends:")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    fs::write(&control_path, kept).map_err(|e| e.to_string())?;
+    let mut build = command(
+        "dpkg-deb",
+        &["--root-owner-group", "-Zxz", "--build", &tree_arg, &deb_arg],
+    );
+    build.env("SOURCE_DATE_EPOCH", date);
+    crate::stdout_of(build)?;
+    fs::remove_dir_all(&tree).map_err(|e| e.to_string())
+}
+
+/// Builds the release artifacts again from a copy of these sources in another directory (a
+/// different absolute path and name, its own target directory, fresh file times) and requires
+/// the same bytes: the two `SHA256SUMS` must be identical.
+pub fn check_reproducible() -> Result<(), String> {
+    let elsewhere = project_root().join("target/reproducibility/another-checkout");
+    let listing = output(
+        "git",
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
+    )?;
+    // A fresh copy of the sources; its own target directory stays, as a second checkout's would.
+    for entry in fs::read_dir(&elsewhere).into_iter().flatten().flatten() {
+        if entry.file_name() != "target" {
+            let path = entry.path();
+            let _ = fs::remove_dir_all(&path).or_else(|_| fs::remove_file(&path));
+        }
+    }
+    for relative in listing.split('\0').filter(|p| !p.is_empty()) {
+        let source = project_root().join(relative);
+        if !source.is_file() {
+            continue; // deleted in the working tree, not yet committed
+        }
+        let copy = elsewhere.join(relative);
+        fs::create_dir_all(copy.parent().expect("parent")).map_err(|e| e.to_string())?;
+        fs::copy(&source, &copy).map_err(|e| format!("{}: {e}", source.display()))?;
+    }
+    let mut dist = cargo();
+    dist.args(["xtask", "dist"])
+        .current_dir(&elsewhere)
+        .env("SOURCE_DATE_EPOCH", source_date())
+        .env_remove("CARGO_TARGET_DIR");
+    run(dist)?;
+    let read = |dir: &Path| {
+        fs::read_to_string(dir.join("target/dist/SHA256SUMS"))
+            .map_err(|e| format!("{}: {e}", dir.display()))
+    };
+    let (here, there) = (read(&project_root())?, read(&elsewhere)?);
+    if here != there {
+        return Err(format!(
+            "the artifacts differ when built in {}:\nhere:\n{here}there:\n{there}",
+            elsewhere.display()
+        ));
+    }
+    eprintln!(
+        "xtask: built again in {}, every artifact has the same bytes",
+        elsewhere.display()
     );
     Ok(())
 }
@@ -489,6 +659,7 @@ pub fn check() -> Result<(), String> {
             ));
         }
         check_binary(&binary)?;
+        sbom::check(&binary, &out.join(sbom_name(target)), target)?;
         run_packaged(
             &binary,
             target.starts_with("aarch64").then_some("qemu-aarch64"),
@@ -498,7 +669,7 @@ pub fn check() -> Result<(), String> {
     let deb = find(".deb")?.display().to_string();
     let listing = output("dpkg-deb", &["--contents", &deb])?;
     let mut expected = vec!["./usr/bin/sudrop", "./usr/share/doc/sudrop/copyright"];
-    expected.extend(DOC_FILES.iter().map(|(_, installed)| *installed));
+    expected.extend(DOC_FILES.iter().map(|(_, _, installed)| *installed));
     expect_paths(&listing, &expected, &deb)?;
     let fields = output(
         "dpkg-deb",
@@ -511,7 +682,10 @@ pub fn check() -> Result<(), String> {
             "Depends",
         ],
     )?;
-    if !fields.contains("Package: sudrop") || !fields.contains("Architecture: amd64") {
+    if !fields.contains("Package: sudrop")
+        || !fields.contains("Architecture: amd64")
+        || fields.contains("Depends")
+    {
         return Err(format!("{deb}: unexpected control fields:\n{fields}"));
     }
     let root = out.join("check/deb");
@@ -522,6 +696,11 @@ pub fn check() -> Result<(), String> {
     )?;
     let packaged = root.join("usr/bin/sudrop");
     check_binary(&packaged)?;
+    sbom::check(
+        &packaged,
+        &out.join(sbom_name(PACKAGE_TARGET)),
+        PACKAGE_TARGET,
+    )?;
     let said = output(&packaged.display().to_string(), &["--version"])?;
     if said.trim() != format!("sudrop {version}") {
         return Err(format!("the packaged binary says {said:?}"));
@@ -555,5 +734,74 @@ pub fn check() -> Result<(), String> {
         ));
     }
     eprintln!("xtask: dist artifacts verified:\n{listing}");
+    check_apkbuild(&out.join("check/apk"))?;
     fs::remove_dir_all(out.join("check")).map_err(|e| e.to_string())
+}
+
+/// The APKBUILD cannot build here (no Alpine archive), so this checks what it can: its
+/// `package()` run by a shell in the crate as published (`cargo package`), with the release
+/// binary standing in for its `build()`, installs every file a package of sudrop has.
+fn check_apkbuild(work: &Path) -> Result<(), String> {
+    let apkbuild = project_root().join("packaging/alpine/APKBUILD");
+    let text = fs::read_to_string(&apkbuild).map_err(|e| e.to_string())?;
+    if text.contains("xtask") {
+        return Err("the APKBUILD runs xtask, which the published crate lacks".into());
+    }
+    let _ = fs::remove_dir_all(work);
+    fs::create_dir_all(work).map_err(|e| e.to_string())?;
+    let mut package = cargo();
+    package.args([
+        "package",
+        "--no-verify",
+        "--allow-dirty",
+        "--package",
+        "sudrop",
+    ]);
+    run(package)?;
+    let crate_file = project_root().join(format!("target/package/sudrop-{}.crate", version()));
+    output(
+        "tar",
+        &[
+            "-xzf",
+            &crate_file.display().to_string(),
+            "-C",
+            &work.display().to_string(),
+        ],
+    )?;
+    let source = work.join(format!("sudrop-{}", version()));
+    let binary = project_root().join(format!("target/{PACKAGE_TARGET}/release/sudrop"));
+    fs::create_dir_all(source.join("target/release")).map_err(|e| e.to_string())?;
+    fs::copy(&binary, source.join("target/release/sudrop")).map_err(|e| e.to_string())?;
+    let pkgdir = work.join("pkg");
+    let mut shell = Command::new("sh");
+    shell
+        .args(["-euc", ". \"$1\"; package", "sh"])
+        .arg(&apkbuild)
+        .env("pkgdir", &pkgdir)
+        .current_dir(&source);
+    run(shell)?;
+    for installed in [
+        "usr/bin/sudrop",
+        "usr/share/man/man1/sudrop.1",
+        "usr/share/bash-completion/completions/sudrop",
+        "usr/share/zsh/site-functions/_sudrop",
+        "usr/share/fish/vendor_completions.d/sudrop.fish",
+        "usr/share/licenses/sudrop/LICENSE-MIT",
+    ] {
+        if !pkgdir.join(installed).is_file() {
+            return Err(format!(
+                "the APKBUILD's package() did not install /{installed}"
+            ));
+        }
+    }
+    eprintln!("xtask: the APKBUILD's package() installs everything from the published crate");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_man_page_and_completions_are_what_the_definition_makes() {
+        super::check_docs().unwrap();
+    }
 }

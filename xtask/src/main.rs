@@ -6,8 +6,10 @@
 //! required (not skipped) when running as root.
 
 mod bench;
+mod completions;
 mod dist;
 mod engine;
+mod sbom;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -33,6 +35,13 @@ const PACKAGES: &[(&str, &str)] = &[
     ("libcap2-bin", "/usr/sbin/setcap"),
     ("tini", "/usr/bin/tini-static"),
     ("qemu-user", "/usr/bin/qemu-aarch64"),
+    // The completions' tests run the real shells.
+    (
+        "bash-completion",
+        "/usr/share/bash-completion/bash_completion",
+    ),
+    ("fish", "/usr/bin/fish"),
+    ("zsh", "/usr/bin/zsh"),
 ];
 const BENCH_PACKAGES: &[(&str, &str)] = &[
     ("catatonit", "/usr/bin/catatonit"),
@@ -46,9 +55,10 @@ usage: cargo xtask COMMAND
   test                 the whole test suite, as CI runs it (root for all of it)
   engine-test          only the end-to-end suite under a real Docker engine and podman (root)
   dist                 release artifacts in target/dist, checked
+  reproducible         after dist: build them again from a copy elsewhere; same bytes
   bench                benchmarks into docs/benchmarks.md (root)
   fuzz [--time SECS]   every fuzz target (nightly, cargo-fuzz)
-  docs                 man page and completions into target/dist/generated
+  docs                 regenerate the man page and completions under packaging/
   build-static         the static musl release binary; prints its path
   help                 this text
 ";
@@ -63,7 +73,8 @@ fn main() -> ExitCode {
         Some("dist") => install(&[("rpm", "/usr/bin/rpm")])
             .and_then(|()| dist::dist())
             .and_then(|()| dist::check()),
-        Some("docs") => dist::write_docs(&dist::dist_dir().join("generated")),
+        Some("docs") => dist::write_docs(),
+        Some("reproducible") => dist::check_reproducible(),
         Some("fuzz") => fuzz(&args[1..]),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
@@ -243,6 +254,7 @@ fn test() -> Result<(), String> {
         // The release artifacts: tarballs for both targets, .deb, .rpm, checked.
         dist::dist()?;
         dist::check()?;
+        dist::check_reproducible()?;
     }
     let root_tests = match root_tests_missing() {
         None => true,
@@ -266,6 +278,8 @@ fn test() -> Result<(), String> {
             "cli",
             "--test",
             "properties",
+            "--test",
+            "completions",
         ]);
     }
     if let Some(path) = &static_binary {
