@@ -90,6 +90,15 @@ fn flags() -> Result<Vec<Flag>, String> {
     Ok(flags)
 }
 
+/// The long names of the options whose value is the next word.
+fn longs_taking_a_value(flags: &[Flag]) -> Vec<&str> {
+    flags
+        .iter()
+        .filter(|f| f.values.is_some())
+        .map(|f| f.long.as_str())
+        .collect()
+}
+
 fn help_of(arg: &Arg) -> String {
     arg.get_help().map(|h| h.to_string()).unwrap_or_default()
 }
@@ -133,11 +142,7 @@ fn bash(flags: &[Flag]) -> String {
                 .chain([f.long.clone()])
         })
         .collect();
-    let with_value: Vec<&str> = flags
-        .iter()
-        .filter(|f| f.values.is_some())
-        .map(|f| f.long.as_str())
-        .collect();
+    let with_value = longs_taking_a_value(flags);
     let mut cases = String::new();
     for flag in flags {
         let action = match flag.values {
@@ -342,11 +347,7 @@ fn fish_quote(text: &str) -> String {
 }
 
 fn fish(flags: &[Flag]) -> String {
-    let with_value: Vec<&str> = flags
-        .iter()
-        .filter(|f| f.values.is_some())
-        .map(|f| f.long.as_str())
-        .collect();
+    let with_value = longs_taking_a_value(flags);
     let mut lines = String::new();
     for flag in flags {
         let mut line = String::from("complete -c sudrop -n '__sudrop_at options'");

@@ -44,6 +44,9 @@ const DOC_FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The project's own files every artifact ships beside the binary and the documents.
+const PROJECT_FILES: &[&str] = &["README.md", "LICENSE", "LICENSE-MIT", "LICENSE-APACHE"];
+
 /// The SBOM of one target's binary, beside `SHA256SUMS`.
 fn sbom_name(target: &str) -> String {
     format!("sudrop-{}-{target}.cdx.json", version())
@@ -286,7 +289,7 @@ fn elf_machine(bytes: &[u8]) -> Option<u16> {
     bytes.get(18..20).map(|b| u16::from_le_bytes([b[0], b[1]]))
 }
 
-fn tarball(binary: &Path, target: &str) -> Result<PathBuf, String> {
+fn tarball(binary: &Path, target: &str, date: &str) -> Result<PathBuf, String> {
     let name = format!("sudrop-{}-{target}", version());
     let stage = dist_dir().join("stage").join(&name);
     let _ = fs::remove_dir_all(&stage);
@@ -299,7 +302,7 @@ fn tarball(binary: &Path, target: &str) -> Result<PathBuf, String> {
             .map_err(|e| format!("{}: {e}", from.display()))
     };
     copy(binary, "sudrop")?;
-    for file in ["README.md", "LICENSE", "LICENSE-MIT", "LICENSE-APACHE"] {
+    for file in PROJECT_FILES {
         copy(&project_root().join(file), file)?;
     }
     for (committed, in_tarball, _) in DOC_FILES {
@@ -310,7 +313,7 @@ fn tarball(binary: &Path, target: &str) -> Result<PathBuf, String> {
     let archive_arg = archive.display().to_string();
     let stage_arg = stage_root.display().to_string();
     // Reproducible: fixed owner, order and time, and no time in the gzip header.
-    let mtime = format!("--mtime=@{}", source_date());
+    let mtime = format!("--mtime=@{date}");
     let tar = command(
         "tar",
         &[
@@ -332,7 +335,7 @@ fn tarball(binary: &Path, target: &str) -> Result<PathBuf, String> {
 }
 
 /// Installs a cargo subcommand with cargo itself when it is missing.
-fn ensure_cargo_tool(subcommand: &str, krate: &str) -> Result<(), String> {
+pub(crate) fn ensure_cargo_tool(subcommand: &str, krate: &str) -> Result<(), String> {
     let present = cargo()
         .args([subcommand, "--version"])
         .output()
@@ -350,20 +353,16 @@ pub fn dist() -> Result<(), String> {
     let _ = fs::remove_dir_all(&out);
     check_docs()?;
     compressed_man_page(&out.join("generated"))?;
+    let date = source_date();
     let timestamp = output(
         "date",
-        &[
-            "-u",
-            "-d",
-            &format!("@{}", source_date()),
-            "+%Y-%m-%dT%H:%M:%SZ",
-        ],
+        &["-u", "-d", &format!("@{date}"), "+%Y-%m-%dT%H:%M:%SZ"],
     )?;
     let timestamp = timestamp.trim().to_string();
     let mut artifacts = Vec::new();
     for target in TARGETS {
         let binary = build_target(target)?;
-        artifacts.push(tarball(&binary, target)?);
+        artifacts.push(tarball(&binary, target, &date)?);
         let sbom = sbom::cyclonedx(&binary, target, &timestamp)?;
         let path = out.join(sbom_name(target));
         fs::write(&path, sbom).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -373,7 +372,6 @@ pub fn dist() -> Result<(), String> {
     ensure_cargo_tool("deb", "cargo-deb")?;
     ensure_cargo_tool("generate-rpm", "cargo-generate-rpm")?;
     let out_arg = out.display().to_string();
-    let date = source_date();
     let mut deb = cargo();
     deb.env("SOURCE_DATE_EPOCH", &date);
     deb.args([
@@ -435,19 +433,16 @@ fn stage_rpm_assets(stage: &Path, date: &str) -> Result<(), String> {
     fs::create_dir_all(stage).map_err(|e| e.to_string())?;
     let root = project_root();
     let binary = root.join(format!("target/{PACKAGE_TARGET}/release/sudrop"));
+    // The man page goes in compressed; every other document as committed.
     let mut sources = vec![binary, dist_dir().join("generated/sudrop.1.gz")];
-    sources.extend(
-        [
-            "packaging/completions/sudrop.bash",
-            "packaging/completions/_sudrop",
-            "packaging/completions/sudrop.fish",
-            "README.md",
-            "LICENSE",
-            "LICENSE-MIT",
-            "LICENSE-APACHE",
-        ]
+    let documents = DOC_FILES
         .iter()
-        .map(|path| root.join(path)),
+        .map(|(committed, _, _)| *committed)
+        .filter(|committed| *committed != MAN_PAGE);
+    sources.extend(
+        documents
+            .chain(PROJECT_FILES.iter().copied())
+            .map(|path| root.join(path)),
     );
     let mut touch = Command::new("touch");
     touch.arg("-d").arg(format!("@{date}"));
@@ -592,6 +587,23 @@ fn run_packaged(binary: &Path, emulator: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
+/// Everything checked of one shipped binary, from a tarball or a package: an ELF binary for
+/// `target`, static and within the budget, carrying the dependency list its SBOM names, and
+/// running (`--version`, and `id -u` after a switch).
+fn check_shipped(binary: &Path, target: &str) -> Result<(), String> {
+    let bytes = fs::read(binary).map_err(|e| format!("{}: {e}", binary.display()))?;
+    let aarch64 = target.starts_with("aarch64");
+    if elf_machine(&bytes) != Some(if aarch64 { 183 } else { 62 }) {
+        return Err(format!(
+            "{} is not an ELF binary for {target}",
+            binary.display()
+        ));
+    }
+    check_binary(binary)?;
+    sbom::check(binary, &dist_dir().join(sbom_name(target)), target)?;
+    run_packaged(binary, aarch64.then_some("qemu-aarch64"))
+}
+
 fn find(suffix: &str) -> Result<PathBuf, String> {
     fs::read_dir(dist_dir())
         .map_err(|e| e.to_string())?
@@ -645,24 +657,9 @@ pub fn check() -> Result<(), String> {
                 &unpacked.display().to_string(),
             ],
         )?;
-        let binary = unpacked.join(format!("sudrop-{version}-{target}/sudrop"));
-        let bytes = fs::read(&binary).map_err(|e| e.to_string())?;
-        let machine = if target.starts_with("aarch64") {
-            183
-        } else {
-            62
-        };
-        if elf_machine(&bytes) != Some(machine) {
-            return Err(format!(
-                "{} is not an ELF binary for {target}",
-                binary.display()
-            ));
-        }
-        check_binary(&binary)?;
-        sbom::check(&binary, &out.join(sbom_name(target)), target)?;
-        run_packaged(
-            &binary,
-            target.starts_with("aarch64").then_some("qemu-aarch64"),
+        check_shipped(
+            &unpacked.join(format!("sudrop-{version}-{target}/sudrop")),
+            target,
         )?;
     }
 
@@ -694,25 +691,7 @@ pub fn check() -> Result<(), String> {
         "dpkg-deb",
         &["--extract", &deb, &root.display().to_string()],
     )?;
-    let packaged = root.join("usr/bin/sudrop");
-    check_binary(&packaged)?;
-    sbom::check(
-        &packaged,
-        &out.join(sbom_name(PACKAGE_TARGET)),
-        PACKAGE_TARGET,
-    )?;
-    let said = output(&packaged.display().to_string(), &["--version"])?;
-    if said.trim() != format!("sudrop {version}") {
-        return Err(format!("the packaged binary says {said:?}"));
-    }
-    let (spec, expected, _) = run_as();
-    let ran = output(
-        &packaged.display().to_string(),
-        &[spec, "/bin/sh", "-c", "id -u"],
-    )?;
-    if ran.trim() != expected {
-        return Err(format!("the packaged binary ran `id -u` as {ran:?}"));
-    }
+    check_shipped(&root.join("usr/bin/sudrop"), PACKAGE_TARGET)?;
 
     let rpm = find(".rpm")?.display().to_string();
     let listing = output("rpm", &["-qpl", &rpm])?;

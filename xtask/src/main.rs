@@ -409,17 +409,7 @@ fn fuzz(args: &[String]) -> Result<(), String> {
             c
         })?;
     }
-    let has_cargo_fuzz = Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !has_cargo_fuzz {
-        run({
-            let mut c = cargo();
-            c.args(["install", "cargo-fuzz", "--locked"]);
-            c
-        })?;
-    }
+    dist::ensure_cargo_tool("fuzz", "cargo-fuzz")?;
     let fuzz_dir = project_root().join("fuzz");
     for target in FUZZ_TARGETS {
         let corpus = fuzz_dir.join("corpus").join(target);
