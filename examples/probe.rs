@@ -14,6 +14,8 @@
 //!   `tiocsti: ok` or `tiocsti: ERRNO-NAME`.
 //! - `probe orphans N`: makes N orphans (their parents exit), kills them all at once, and
 //!   prints `reaped N in MICROS us` once the init has reaped every one.
+//! - `probe ignore-sigchld COMMAND [ARG]...`: executes COMMAND with SIGCHLD ignored (a launcher
+//!   that shells and `unshare` cannot be: they give SIGCHLD back its default).
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -224,6 +226,14 @@ fn main() -> ExitCode {
                 }
             }
             ExitCode::SUCCESS
+        }
+        Some("ignore-sigchld") if args.len() > 1 => {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: installs SIG_IGN, no handler.
+            unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+            let error = std::process::Command::new(&args[1]).args(&args[2..]).exec();
+            say(&format!("exec: {error}"));
+            ExitCode::FAILURE
         }
         Some("notify") => {
             let path = std::env::var_os("NOTIFY_SOCKET").unwrap_or_default();

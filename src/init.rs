@@ -5,9 +5,12 @@
 //! - All signals are blocked and read from a signalfd: no handlers (nothing async-signal-unsafe
 //!   ever runs), and no wakeups while idle (tini polls every second). Blocked signals are also
 //!   the only ones a PID-1 init receives from inside its namespace.
-//! - A signal that the launcher ignored would never be queued, so the init resets it to the
-//!   default (harmless, since it is blocked). The child restores the launcher's exact mask and
-//!   ignored set before it executes the command.
+//! - The launcher's ignored signals stay ignored: the kernel queues a blocked signal even when
+//!   its disposition is "ignore" (the disposition may change before it is unblocked), so the
+//!   signalfd reads them all the same, and the command inherits the set untouched. SIGCHLD is
+//!   the one exception: ignored, it makes the kernel reap the init's children unasked and send
+//!   no SIGCHLD at all, so the init gives it the default and the child ignores it again. The
+//!   child restores the launcher's exact mask before it executes the command.
 //! - The command gets its own process group, made the terminal's foreground group when sudrop's
 //!   group was, so Ctrl-C reaches it directly and job control works. Signals go to the whole
 //!   group by default, so a shell that never forwards still lets the application hear SIGTERM.
@@ -26,7 +29,7 @@ use crate::cli::InitOptions;
 use crate::error::Error;
 use crate::exec::{self, Prepared};
 use crate::log::{self, Log};
-use crate::signals::{last_signal, signal_name};
+use crate::signals::signal_name;
 use crate::sys::Errno;
 use crate::sys::process::{self, ChildState, KillTarget, Pid};
 use crate::sys::signal::{self, Mask, Signal, SignalFd};
@@ -39,7 +42,8 @@ const KILL_REAP_LIMIT: Duration = Duration::from_secs(5);
 /// The launcher's signal state, restored in the child.
 pub struct LauncherSignals {
     mask: Mask,
-    ignored: Vec<Signal>,
+    /// Whether the launcher ignored SIGCHLD, which the init itself cannot.
+    ignored_child_signal: bool,
 }
 
 /// Blocks every signal and opens a signalfd for them. Call it first, so that nothing arriving
@@ -47,22 +51,19 @@ pub struct LauncherSignals {
 pub fn block_signals() -> Result<(LauncherSignals, SignalFd), Error> {
     let mask =
         signal::block_all().map_err(|e| Error::syscall("sigprocmask(SIG_SETMASK, all)", e))?;
-    let mut ignored = Vec::new();
-    for number in 1..=last_signal().0 {
-        let signal = Signal(number);
-        if signal == Signal::KILL || signal == Signal::STOP {
-            continue;
-        }
-        // Signals the libc reserves for itself cannot be read and are skipped.
-        if signal::is_ignored(signal) == Some(true) {
-            ignored.push(signal);
-            // The signal is blocked, so the default action never runs in the init: it is read
-            // from the signalfd instead. Ignored, it would never be queued at all.
-            signal::set_default(signal);
-        }
+    // Blocked, every other ignored signal is still queued; an ignored SIGCHLD is not even sent.
+    let ignored_child_signal = signal::is_ignored(Signal::CHLD) == Some(true);
+    if ignored_child_signal {
+        signal::set_default(Signal::CHLD);
     }
     let signal_fd = SignalFd::all().map_err(|e| Error::syscall("signalfd", e))?;
-    Ok((LauncherSignals { mask, ignored }, signal_fd))
+    Ok((
+        LauncherSignals {
+            mask,
+            ignored_child_signal,
+        },
+        signal_fd,
+    ))
 }
 
 /// How the exit status is computed: the command's code, or 128+N for death by signal N.
@@ -412,14 +413,14 @@ fn start_command(
 ) -> ! {
     // Its own process group, which therefore exists before the init resumes and forwards a
     // first signal to it; the terminal is taken with every signal still blocked, so SIGTTOU
-    // cannot stop the child. Then the launcher's dispositions and mask come back, exactly,
+    // cannot stop the child. Then the launcher's SIGCHLD disposition and mask come back,
     // just before the exec.
     let _ = process::start_process_group();
     if let Some(fd) = take_terminal {
         let _ = process::set_terminal_foreground(fd, process::process_group());
     }
-    for &ignored in &launcher.ignored {
-        signal::set_ignored(ignored);
+    if launcher.ignored_child_signal {
+        signal::set_ignored(Signal::CHLD);
     }
     let _ = signal::set_mask(&launcher.mask);
     let error = exec::execute_as_listen_pid(prepared, init_pid.0, process::pid().0);

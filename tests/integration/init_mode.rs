@@ -245,6 +245,58 @@ fn the_command_starts_with_the_launchers_exact_signal_state() {
 }
 
 #[test]
+fn signals_the_launcher_ignored_are_still_forwarded() {
+    if !root_or_skip("signals_the_launcher_ignored_are_still_forwarded") {
+        return;
+    }
+    use nix::sys::signal::Signal;
+    // The init never changes these dispositions: it has them blocked, and the kernel queues a
+    // blocked signal even when it is ignored. The probe reads them from its own signalfd.
+    let launch = Launch {
+        ignore: vec![Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGTERM],
+        ..Launch::default()
+    };
+    let sandbox = sandbox();
+    let mut running =
+        sandbox.spawn_with(&launch, &["sudrop", "-i", "app", "probe", "signals", "3"]);
+    running.wait_for("ready");
+    for signal in [libc::SIGHUP, libc::SIGUSR1, libc::SIGTERM] {
+        running.signal(signal);
+        running.wait_for(&format!("got {signal}"));
+    }
+    let (status, _, err) = running.finish();
+    assert_eq!(status, 0, "{err}");
+}
+
+#[test]
+fn an_ignored_sigchld_neither_hides_the_status_nor_reaches_the_command_changed() {
+    if !root_or_skip("an_ignored_sigchld_neither_hides_the_status_nor_reaches_the_command_changed")
+    {
+        return;
+    }
+    // Ignored SIGCHLD makes the kernel reap children unasked and send no SIGCHLD: the init
+    // must undo that for itself (or wait forever), and give it back to the command. The probe
+    // is the launcher: `unshare` and shells give SIGCHLD its default back.
+    let sandbox = sandbox();
+    let ignoring = |command: &[&str]| {
+        let mut line = vec!["probe", "ignore-sigchld", "sudrop", "-i", "app"];
+        line.extend_from_slice(command);
+        sandbox.run(&line)
+    };
+    let out = ignoring(&["sh", "-c", "exit 3"]);
+    assert_eq!(code(&out), 3, "{out:?}");
+    let control = stdout(&sandbox.run(&["probe", "ignore-sigchld", "cat", "/proc/self/status"]));
+    let ignored = |status: &str| {
+        let field = status_field(status, "SigIgn").unwrap_or_else(|| panic!("{status}"));
+        u64::from_str_radix(field, 16).expect("hex")
+    };
+    let sigchld_bit = 1u64 << (libc::SIGCHLD - 1);
+    assert_eq!(ignored(&control) & sigchld_bit, sigchld_bit, "{control}");
+    let status = stdout(&ignoring(&["cat", "/proc/self/status"]));
+    assert_eq!(ignored(&status), ignored(&control), "{status}");
+}
+
+#[test]
 fn hundreds_of_orphans_are_reaped() {
     if !root_or_skip("hundreds_of_orphans_are_reaped") {
         return;
