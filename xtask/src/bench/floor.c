@@ -10,6 +10,11 @@
  *                                       check that setuid(0) fails
  *   floor --no-lookup UID COMMAND ...   the same job for a numeric user without reading the
  *                                       user database (groups = {UID}, HOME untouched)
+ *   floor --init-only COMMAND ...       the least an init does, as root: every signal blocked
+ *                                       and read from a signalfd, child subreaper, COMMAND
+ *                                       started with vfork under the launcher's mask, reaped
+ *                                       when SIGCHLD comes, its status passed on
+ *   floor --init-job USER COMMAND ...   sudrop --init's job: --same-job, then that init
  *
  * Built by the bench with `musl-gcc -static -Os` (or `cc -static -Os`); not shipped.
  */
@@ -19,8 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* capget/capset's version 3 structures (linux/capability.h, which musl-gcc cannot see). */
@@ -38,8 +46,45 @@ static int fail(const char *what) {
     return 125;
 }
 
+/* Runs COMMAND under the least an init does and returns its status. */
+static int init_then_exit(char **command) {
+    sigset_t all, launcher;
+    sigfillset(&all);
+    if (sigprocmask(SIG_SETMASK, &all, &launcher) != 0)
+        return fail("sigprocmask");
+    int signals = signalfd(-1, &all, SFD_CLOEXEC);
+    if (signals < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+        return fail("signalfd");
+    pid_t child = vfork();
+    if (child == 0) {
+        sigprocmask(SIG_SETMASK, &launcher, NULL);
+        execvp(command[0], command);
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    if (child < 0)
+        return fail("vfork");
+    for (;;) {
+        struct signalfd_siginfo info;
+        if (read(signals, &info, sizeof info) != sizeof info)
+            return fail("read");
+        if (info.ssi_signo != SIGCHLD) {
+            kill(child, (int)info.ssi_signo);
+            continue;
+        }
+        int status;
+        pid_t reaped;
+        while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (reaped == child)
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+    }
+}
+
 /* USER's ids, groups and home as su-exec finds them; a number missing from passwd is
  * taken as uid = gid with no further groups and HOME=/. */
+/* Whether the job ends in init_then_exit instead of an exec. */
+static int as_init;
+
 static int same_job_then_exec(const char *user, int lookup, char **command) {
     uid_t uid;
     gid_t gid;
@@ -83,6 +128,8 @@ static int same_job_then_exec(const char *user, int lookup, char **command) {
         return fail("capset");
     if (uid != 0 && setuid(0) == 0)
         return 125;
+    if (as_init)
+        return init_then_exit(command);
     execvp(command[0], command);
     return errno == ENOENT ? 127 : 126;
 }
@@ -90,6 +137,10 @@ static int same_job_then_exec(const char *user, int lookup, char **command) {
 int main(int argc, char **argv) {
     int same_job = argc > 1 && strcmp(argv[1], "--same-job") == 0;
     int no_lookup = argc > 1 && strcmp(argv[1], "--no-lookup") == 0;
+    if (argc > 2 && strcmp(argv[1], "--init-only") == 0)
+        return init_then_exit(argv + 2);
+    as_init = argc > 1 && strcmp(argv[1], "--init-job") == 0;
+    same_job |= as_init;
     argv += same_job + no_lookup;
     argc -= same_job + no_lookup;
     if (argc < 3)
