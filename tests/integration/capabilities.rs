@@ -2,7 +2,7 @@
 
 use crate::databases::{GROUP, PASSWD};
 use crate::sandbox::{
-    Launch, Sandbox, code, gosu_path, root_or_skip, status_field, stderr, stdout,
+    Launch, Sandbox, code, gosu_path, root_or_skip, status_field, status_mask, stderr, stdout,
 };
 
 const EMPTY: &str = "0000000000000000";
@@ -205,8 +205,7 @@ fn without_setpcap_the_bounding_set_stays_and_verbose_says_so() {
     assert_eq!(code(&out), 0, "{out:?}");
     let text = stdout(&out);
     assert!(stderr(&out).contains("no CAP_SETPCAP"), "{}", stderr(&out));
-    let bounding =
-        u64::from_str_radix(status_field(&text, "CapBnd").expect("CapBnd"), 16).expect("hex");
+    let bounding = status_mask(&text, "CapBnd");
     assert_eq!(
         bounding & (1 << 8),
         0,

@@ -2,7 +2,8 @@
 
 use crate::databases::{GROUP, PASSWD};
 use crate::sandbox::{
-    Launch, REDIS, Sandbox, code, redis_set, root_or_skip, status_field, stderr, stdout,
+    Launch, REDIS, Sandbox, code, redis_set, root_or_skip, status_field, status_mask, stderr,
+    stdout,
 };
 use std::time::{Duration, Instant};
 
@@ -229,10 +230,7 @@ fn the_command_starts_with_the_launchers_exact_signal_state() {
     ));
     // The control shows the launcher's state took (so an empty output cannot pass): INT,
     // PIPE and TTOU ignored (bits 1, 12, 21), USR1 and TERM blocked (bits 9, 14).
-    let mask = |key: &str| {
-        let field = status_field(&control, key).unwrap_or_else(|| panic!("{key}: {control}"));
-        u64::from_str_radix(field, 16).expect("hex")
-    };
+    let mask = |key: &str| status_mask(&control, key);
     assert_eq!(mask("SigIgn") & 0x20_1002, 0x20_1002, "{control}");
     assert_eq!(mask("SigBlk") & 0x4200, 0x4200, "{control}");
     for key in ["SigIgn", "SigBlk"] {
@@ -286,10 +284,7 @@ fn an_ignored_sigchld_neither_hides_the_status_nor_reaches_the_command_changed()
     let out = ignoring(&["sh", "-c", "exit 3"]);
     assert_eq!(code(&out), 3, "{out:?}");
     let control = stdout(&sandbox.run(&["probe", "ignore-sigchld", "cat", "/proc/self/status"]));
-    let ignored = |status: &str| {
-        let field = status_field(status, "SigIgn").unwrap_or_else(|| panic!("{status}"));
-        u64::from_str_radix(field, 16).expect("hex")
-    };
+    let ignored = |status: &str| status_mask(status, "SigIgn");
     let sigchld_bit = 1u64 << (libc::SIGCHLD - 1);
     assert_eq!(ignored(&control) & sigchld_bit, sigchld_bit, "{control}");
     let status = stdout(&ignoring(&["cat", "/proc/self/status"]));

@@ -382,6 +382,13 @@ pub fn status_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// A hexadecimal mask line of /proc/<pid>/status (`SigIgn`, `CapBnd`, ...) as a number; panics,
+/// showing `text`, when the line is missing or not hexadecimal.
+pub fn status_mask(text: &str, key: &str) -> u64 {
+    let field = status_field(text, key).unwrap_or_else(|| panic!("no {key} in {text}"));
+    u64::from_str_radix(field, 16).unwrap_or_else(|_| panic!("{key} is not hexadecimal: {text}"))
+}
+
 /// A sandbox command still running, its stdout read line by line in the background.
 pub struct Running {
     child: std::process::Child,

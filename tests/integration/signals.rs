@@ -1,16 +1,8 @@
 //! The command starts with exactly the signal mask and ignored set of sudrop's launcher.
 
 use crate::databases::{GROUP, PASSWD};
-use crate::sandbox::{Launch, Sandbox, code, root_or_skip, status_field, stdout};
+use crate::sandbox::{Launch, Sandbox, code, root_or_skip, status_mask, stdout};
 use nix::sys::signal::Signal;
-
-fn mask(text: &str, key: &str) -> u64 {
-    u64::from_str_radix(
-        status_field(text, key).unwrap_or_else(|| panic!("{key} in {text}")),
-        16,
-    )
-    .expect("hex")
-}
 
 fn bit(signal: Signal) -> u64 {
     1 << (signal as i32 - 1)
@@ -31,9 +23,13 @@ fn ignored_and_blocked_signals_pass_through_exactly() {
     // (The test runner's own ancestry may add bits; only equality with the control counts.)
     let control = stdout(&sandbox.run_with(&launch, &["cat", "/proc/self/status"]));
     let ignored = bit(Signal::SIGINT) | bit(Signal::SIGPIPE);
-    assert_eq!(mask(&control, "SigIgn") & ignored, ignored, "{control}");
     assert_eq!(
-        mask(&control, "SigBlk") & bit(Signal::SIGUSR1),
+        status_mask(&control, "SigIgn") & ignored,
+        ignored,
+        "{control}"
+    );
+    assert_eq!(
+        status_mask(&control, "SigBlk") & bit(Signal::SIGUSR1),
         bit(Signal::SIGUSR1),
         "{control}"
     );
@@ -41,13 +37,13 @@ fn ignored_and_blocked_signals_pass_through_exactly() {
     let via_sudrop =
         stdout(&sandbox.run_with(&launch, &["sudrop", "nobody", "cat", "/proc/self/status"]));
     assert_eq!(
-        mask(&via_sudrop, "SigIgn"),
-        mask(&control, "SigIgn"),
+        status_mask(&via_sudrop, "SigIgn"),
+        status_mask(&control, "SigIgn"),
         "{via_sudrop}"
     );
     assert_eq!(
-        mask(&via_sudrop, "SigBlk"),
-        mask(&control, "SigBlk"),
+        status_mask(&via_sudrop, "SigBlk"),
+        status_mask(&control, "SigBlk"),
         "{via_sudrop}"
     );
 }
@@ -61,18 +57,18 @@ fn sigpipe_stays_default_so_pipelines_end_quietly() {
     let control = stdout(&sandbox.run(&["cat", "/proc/self/status"]));
     let status = stdout(&sandbox.run(&["sudrop", "nobody", "cat", "/proc/self/status"]));
     assert_eq!(
-        mask(&status, "SigIgn") & bit(Signal::SIGPIPE),
+        status_mask(&status, "SigIgn") & bit(Signal::SIGPIPE),
         0,
         "{status}"
     );
     assert_eq!(
-        mask(&status, "SigIgn"),
-        mask(&control, "SigIgn"),
+        status_mask(&status, "SigIgn"),
+        status_mask(&control, "SigIgn"),
         "{status}"
     );
     assert_eq!(
-        mask(&status, "SigBlk"),
-        mask(&control, "SigBlk"),
+        status_mask(&status, "SigBlk"),
+        status_mask(&control, "SigBlk"),
         "{status}"
     );
     // `yes` must die of SIGPIPE (141), not fail with "Broken pipe".
