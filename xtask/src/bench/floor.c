@@ -46,6 +46,11 @@ static int fail(const char *what) {
     return 125;
 }
 
+/* The status after a failed execvp, as a shell gives it. */
+static int exec_failure(void) {
+    return errno == ENOENT ? 127 : 126;
+}
+
 /* Runs COMMAND under the least an init does and returns its status. */
 static int init_then_exit(char **command) {
     sigset_t all, launcher;
@@ -53,13 +58,15 @@ static int init_then_exit(char **command) {
     if (sigprocmask(SIG_SETMASK, &all, &launcher) != 0)
         return fail("sigprocmask");
     int signals = signalfd(-1, &all, SFD_CLOEXEC);
-    if (signals < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+    if (signals < 0)
         return fail("signalfd");
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+        return fail("PR_SET_CHILD_SUBREAPER");
     pid_t child = vfork();
     if (child == 0) {
         sigprocmask(SIG_SETMASK, &launcher, NULL);
         execvp(command[0], command);
-        _exit(errno == ENOENT ? 127 : 126);
+        _exit(exec_failure());
     }
     if (child < 0)
         return fail("vfork");
@@ -80,11 +87,11 @@ static int init_then_exit(char **command) {
     }
 }
 
-/* USER's ids, groups and home as su-exec finds them; a number missing from passwd is
- * taken as uid = gid with no further groups and HOME=/. */
 /* Whether the job ends in init_then_exit instead of an exec. */
 static int as_init;
 
+/* USER's ids, groups and home as su-exec finds them; a number missing from passwd is
+ * taken as uid = gid with no further groups and HOME=/. */
 static int same_job_then_exec(const char *user, int lookup, char **command) {
     uid_t uid;
     gid_t gid;
@@ -131,7 +138,7 @@ static int same_job_then_exec(const char *user, int lookup, char **command) {
     if (as_init)
         return init_then_exit(command);
     execvp(command[0], command);
-    return errno == ENOENT ? 127 : 126;
+    return exec_failure();
 }
 
 int main(int argc, char **argv) {
@@ -155,5 +162,5 @@ int main(int argc, char **argv) {
     if (setgroups(1, &group) != 0 || setgid((gid_t)id) != 0 || setuid((uid_t)id) != 0)
         return fail("drop");
     execvp(argv[2], argv + 2);
-    return errno == ENOENT ? 127 : 126;
+    return exec_failure();
 }

@@ -309,9 +309,10 @@ fn run_all(sudrop: &Path, floor: &Path, probe: &Path) -> Result<(), String> {
          its name, home and groups). In the init table, \"C init floor\" is the least an \
          init does, as root and switching no user: every signal blocked and read from a \
          signalfd, child subreaper, the command started with vfork and reaped at SIGCHLD; \
-         \"C doing sudrop --init's job\" is the job above followed by that init. CPU is the children's user+sys time and faults their \
-         minor page faults (getrusage; what `perf stat` calls task-clock and page-faults). Timing \
-         varies by tens of percent between runs on a shared machine: compare rows of one run.\n"
+         \"C doing sudrop --init's job\" is the job above followed by that init. CPU is the \
+         children's user+sys time and faults their minor page faults (getrusage; what `perf \
+         stat` calls task-clock and page-faults). Timing varies by tens of percent between \
+         runs on a shared machine: compare rows of one run.\n"
     );
     let exec_table = overhead_table(&exec, &exec_results);
     let init_table = overhead_table(&inits, &init_results);
@@ -383,28 +384,33 @@ fn ratio(of: f64, to: f64) -> String {
     }
 }
 
-/// The exec goal: sudrop's overhead against the C references (rows 1..=3 of the table).
-fn exec_goals(results: &[Sample]) -> String {
+/// Row `row`'s overhead against row `reference`'s (overheads over row 0, `/bin/true` alone),
+/// wall and CPU.
+fn against(results: &[Sample], row: usize, reference: usize) -> String {
     let base = results[0];
-    let over = |i: usize, wall: bool| {
-        if wall {
-            results[i].wall - base.wall
-        } else {
-            results[i].cpu - base.cpu
-        }
-    };
-    // Rows: 1 C floor, 2 C doing the job, 3 the job without the database, 4 sudrop nobody,
-    // 5 sudrop 65534.
     format!(
-        "sudrop nobody's overhead against C doing the same job: {} wall, {} CPU (the goal: \
-         at most 1.0×). sudrop 65534's against the job without the user database: {} wall, \
-         {} CPU. sudrop nobody's against the bare C floor: {} wall, {} CPU.\n",
-        ratio(over(4, true), over(2, true)),
-        ratio(over(4, false), over(2, false)),
-        ratio(over(5, true), over(3, true)),
-        ratio(over(5, false), over(3, false)),
-        ratio(over(4, true), over(1, true)),
-        ratio(over(4, false), over(1, false)),
+        "{} wall, {} CPU",
+        ratio(
+            results[row].wall - base.wall,
+            results[reference].wall - base.wall
+        ),
+        ratio(
+            results[row].cpu - base.cpu,
+            results[reference].cpu - base.cpu
+        ),
+    )
+}
+
+/// The exec goal: sudrop's overhead against the C references (rows: 1 C floor, 2 C doing the
+/// job, 3 the job without the database, 4 sudrop nobody, 5 sudrop 65534).
+fn exec_goals(results: &[Sample]) -> String {
+    format!(
+        "sudrop nobody's overhead against C doing the same job: {} (the goal: at most 1.0×). \
+         sudrop 65534's against the job without the user database: {}. sudrop nobody's \
+         against the bare C floor: {}.\n",
+        against(results, 4, 2),
+        against(results, 5, 3),
+        against(results, 4, 1),
     )
 }
 
@@ -412,20 +418,12 @@ fn exec_goals(results: &[Sample]) -> String {
 /// tini-static's, which show how far down the same work can go on this machine (rows: 1
 /// tini-static, 4 sudrop --init, 5 the C init floor, 6 C doing sudrop --init's job).
 fn init_goal(results: &[Sample]) -> String {
-    let base = results[0];
-    let against_tini = |i: usize| {
-        format!(
-            "{} wall, {} CPU",
-            ratio(results[i].wall - base.wall, results[1].wall - base.wall),
-            ratio(results[i].cpu - base.cpu, results[1].cpu - base.cpu),
-        )
-    };
     format!(
         "Start overhead against tini-static's: sudrop --init {} (the goal: at most 0.5×); C \
          doing sudrop --init's job {}; the C init floor, which switches no user, {}.\n",
-        against_tini(4),
-        against_tini(6),
-        against_tini(5),
+        against(results, 4, 1),
+        against(results, 6, 1),
+        against(results, 5, 1),
     )
 }
 
