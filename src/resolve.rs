@@ -10,7 +10,7 @@
 
 use crate::id::{Gid, Uid};
 use crate::spec::{Half, Part, UserSpec};
-use crate::userdb::{group_entries, passwd_entries};
+use crate::userdb::{Line, group_lines, passwd_lines};
 use std::fmt;
 
 /// Who is calling: the defaults for the parts a spec leaves out.
@@ -34,12 +34,39 @@ pub struct Target {
 /// The kernel's limit on supplementary groups (NGROUPS_MAX).
 pub const MAX_GROUPS: usize = 65_536;
 
+/// Which database a message is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Database {
+    Passwd,
+    Group,
+}
+
+impl Database {
+    pub fn path(self) -> &'static str {
+        match self {
+            Database::Passwd => crate::userdb::PASSWD_PATH,
+            Database::Group => crate::userdb::GROUP_PATH,
+        }
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum ResolveError {
     /// A name that no well-formed line of the database has.
     NotFound { half: Half, name: Vec<u8> },
+    /// A line before the match (or with no match at all) that another reader could take for
+    /// it, but that sudrop cannot read the same way: malformed, or different only by white
+    /// space or a NUL byte. Refused rather than letting a later line win.
+    Unclear {
+        database: Database,
+        line: usize,
+        /// What was looked up, as the user wrote it (`alice`, `uid 1000`).
+        wanted: String,
+    },
     /// The user is a member of more groups than the kernel allows.
     TooManyGroups { name: Vec<u8>, count: usize },
+    /// `--group-add` and `--group-of` bring the supplementary groups over the kernel's limit.
+    TooManyAddedGroups { count: usize },
     /// A `--group-add` that is neither a group name nor an id.
     BadGroupAdd { text: Vec<u8>, reason: &'static str },
 }
@@ -65,6 +92,17 @@ impl fmt::Display for ResolveError {
                 crate::log::shown(name),
                 crate::userdb::GROUP_PATH
             ),
+            ResolveError::Unclear {
+                database,
+                line,
+                wanted,
+            } => write!(
+                f,
+                "{} line {line} could be the entry for {wanted}, but it is malformed or reads \
+                 differently to other tools (white space, a NUL byte): refusing to guess; fix or \
+                 remove that line",
+                database.path()
+            ),
             ResolveError::BadGroupAdd { text, reason } => {
                 write!(f, "--group-add '{}': {reason}", crate::log::shown(text))
             }
@@ -74,8 +112,75 @@ impl fmt::Display for ResolveError {
                 crate::log::shown(name),
                 crate::userdb::GROUP_PATH
             ),
+            ResolveError::TooManyAddedGroups { count } => write!(
+                f,
+                "with --group-add and --group-of there are {count} supplementary groups; the \
+                 kernel allows at most {MAX_GROUPS}"
+            ),
         }
     }
+}
+
+/// What a look-up in passwd or group asks for.
+#[derive(Clone, Copy)]
+enum Wanted<'a> {
+    Name(&'a [u8]),
+    /// An id, in the given field (passwd: 2 for the uid).
+    Id(usize, u32),
+}
+
+impl Wanted<'_> {
+    fn could_be(self, line: &Line<'_>) -> bool {
+        match self {
+            Wanted::Name(name) => line.could_be_named(name),
+            Wanted::Id(field, id) => line.could_have_id(field, id),
+        }
+    }
+
+    fn text(self, half: &str) -> String {
+        match self {
+            Wanted::Name(name) => format!("{half} '{}'", crate::log::shown(name)),
+            Wanted::Id(_, id) => format!("{half} id {id}"),
+        }
+    }
+}
+
+/// The first entry that `is_match` takes. Every line before it (or every line, when none
+/// matches) that `wanted` could be, and that is not itself a match, makes the look-up fail:
+/// a line that could be the match is never skipped for a later one.
+fn first_match<'a, E>(
+    lines: impl Iterator<Item = (Line<'a>, Option<E>)>,
+    database: Database,
+    wanted: Wanted<'_>,
+    half: &str,
+    is_match: impl Fn(&E) -> bool,
+) -> Result<Option<E>, ResolveError> {
+    for (line, entry) in lines {
+        match entry {
+            Some(entry) if is_match(&entry) => return Ok(Some(entry)),
+            _ if wanted.could_be(&line) => {
+                return Err(ResolveError::Unclear {
+                    database,
+                    line: line.number,
+                    wanted: wanted.text(half),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// The gid of the group named `name`, by [`first_match`]'s rule.
+fn group_named(group: &[u8], name: &[u8]) -> Result<Option<Gid>, ResolveError> {
+    let found = first_match(
+        group_lines(group),
+        Database::Group,
+        Wanted::Name(name),
+        "group",
+        |entry| entry.name == name,
+    )?;
+    Ok(found.map(|entry| entry.gid))
 }
 
 pub fn resolve(
@@ -84,11 +189,22 @@ pub fn resolve(
     passwd: &[u8],
     group: &[u8],
 ) -> Result<Target, ResolveError> {
-    let entry = passwd_entries(passwd).find(|entry| match spec.user {
-        None => entry.uid == caller.uid,
-        Some(Part::Id(uid)) => entry.uid == Uid(uid),
-        Some(Part::Name(name)) => entry.name == name,
-    });
+    const UID_FIELD: usize = 2;
+    let wanted = match spec.user {
+        None => Wanted::Id(UID_FIELD, caller.uid.0),
+        Some(Part::Id(uid)) => Wanted::Id(UID_FIELD, uid),
+        Some(Part::Name(name)) => Wanted::Name(name),
+    };
+    let entry = first_match(
+        passwd_lines(passwd),
+        Database::Passwd,
+        wanted,
+        "user",
+        |entry| match wanted {
+            Wanted::Id(_, uid) => entry.uid == Uid(uid),
+            Wanted::Name(name) => entry.name == name,
+        },
+    )?;
 
     let mut target = match (entry, spec.user) {
         (Some(entry), _) => Target {
@@ -119,24 +235,14 @@ pub fn resolve(
     match spec.group {
         Some(Part::Id(gid)) => target.gid = Gid(gid),
         Some(Part::Name(name)) => {
-            target.gid = group_entries(group)
-                .find(|entry| entry.name == name)
-                .map(|entry| entry.gid)
-                .ok_or_else(|| ResolveError::NotFound {
-                    half: Half::Group,
-                    name: name.to_vec(),
-                })?;
+            target.gid = group_named(group, name)?.ok_or_else(|| ResolveError::NotFound {
+                half: Half::Group,
+                name: name.to_vec(),
+            })?;
         }
         None => {
             if let Some(user_name) = &target.name {
-                // Sorted and de-duplicated at the end (n log n; the kernel keeps the list
-                // sorted anyway, so the order is not the file's).
-                target.groups = group_entries(group)
-                    .filter(|entry| entry.members().any(|member| member == user_name.as_slice()))
-                    .map(|entry| entry.gid)
-                    .collect();
-                target.groups.sort_unstable();
-                target.groups.dedup();
+                target.groups = member_groups(group, user_name)?;
                 if target.groups.len() > MAX_GROUPS {
                     return Err(ResolveError::TooManyGroups {
                         name: user_name.clone(),
@@ -149,40 +255,68 @@ pub fn resolve(
     Ok(target)
 }
 
-/// The gids of `--group-add` values (names in the group file, or ids by the strict rule: a
-/// part made of digits is an id, never looked up as a name), added to `target`'s
-/// supplementary groups, which stay sorted, unique and within the kernel's limit.
-pub fn add_groups(
-    target: &mut Target,
-    added: &[&[u8]],
-    extra_gids: &[Gid],
-    group: &[u8],
-) -> Result<(), ResolveError> {
-    for &text in added {
-        let gid = match crate::id::parse_id(text) {
-            crate::id::IdText::Id(id) => Gid(id),
-            crate::id::IdText::OutOfRange => {
-                return Err(ResolveError::BadGroupAdd {
-                    text: text.to_vec(),
-                    reason: "the id is out of range",
+/// The gids of the well-formed group lines that list `user` as a member, sorted and
+/// de-duplicated (n log n; the kernel keeps the list sorted anyway, so the order is not the
+/// file's). A malformed line adds nothing (glibc skips it too). A member that is `user` only
+/// with white space trimmed is refused: gosu trims the line's ends, glibc does not.
+fn member_groups(group: &[u8], user: &[u8]) -> Result<Vec<Gid>, ResolveError> {
+    let mut groups = Vec::new();
+    for (line, entry) in group_lines(group) {
+        let Some(entry) = entry else { continue };
+        for member in entry.members() {
+            if member == user {
+                groups.push(entry.gid);
+            } else if crate::userdb::trim_any_space(member) == user {
+                return Err(ResolveError::Unclear {
+                    database: Database::Group,
+                    line: line.number,
+                    wanted: format!("a group of '{}'", crate::log::shown(user)),
                 });
             }
-            crate::id::IdText::NotAnId => group_entries(group)
-                .find(|entry| entry.name == text)
-                .map(|entry| entry.gid)
-                .ok_or_else(|| ResolveError::BadGroupAdd {
-                    text: text.to_vec(),
-                    reason: "no such group in /etc/group",
-                })?,
-        };
-        target.groups.push(gid);
+        }
     }
+    groups.sort_unstable();
+    groups.dedup();
+    Ok(groups)
+}
+
+/// The gids of `--group-add` values: names in the group file, or ids by the strict rule (a
+/// part made of digits is an id, never looked up as a name).
+pub fn group_add_gids(added: &[&[u8]], group: &[u8]) -> Result<Vec<Gid>, ResolveError> {
+    added
+        .iter()
+        .map(|&text| {
+            let bad = |reason| ResolveError::BadGroupAdd {
+                text: text.to_vec(),
+                reason,
+            };
+            match crate::id::parse_id(text) {
+                crate::id::IdText::Id(id) => Ok(Gid(id)),
+                crate::id::IdText::OutOfRange => Err(bad("the id is out of range")),
+                crate::id::IdText::NotAnId if crate::spec::is_signed(text) => {
+                    Err(bad(crate::spec::SIGNED_REASON))
+                }
+                crate::id::IdText::NotAnId => {
+                    group_named(group, text)?.ok_or_else(|| bad("no such group in /etc/group"))
+                }
+            }
+        })
+        .collect()
+}
+
+/// Adds `added` and `extra_gids` to `target`'s supplementary groups, which stay sorted,
+/// unique and within the kernel's limit.
+pub fn add_groups(
+    target: &mut Target,
+    added: &[Gid],
+    extra_gids: &[Gid],
+) -> Result<(), ResolveError> {
+    target.groups.extend_from_slice(added);
     target.groups.extend_from_slice(extra_gids);
     target.groups.sort_unstable();
     target.groups.dedup();
     if target.groups.len() > MAX_GROUPS {
-        return Err(ResolveError::TooManyGroups {
-            name: target.name.clone().unwrap_or_default(),
+        return Err(ResolveError::TooManyAddedGroups {
             count: target.groups.len(),
         });
     }
@@ -251,7 +385,7 @@ mod tests {
 
     #[test]
     fn unknown_names_fail_in_either_half() {
-        for text in ["bogus", "0day", "ALICE", "+5", "0x10", " 5"] {
+        for text in ["bogus", "0day", "ALICE", "0x10", " 5"] {
             assert!(
                 matches!(
                     resolve_text(text),
@@ -350,26 +484,22 @@ mod tests {
             home: b"/".to_vec(),
             name: Some(b"alice".to_vec()),
         };
-        add_groups(
-            &mut target,
-            &[b"audio", b"4242", b"50"],
-            &[Gid(7)],
-            GROUP.as_bytes(),
-        )
-        .unwrap();
+        let added = group_add_gids(&[b"audio", b"4242", b"50"], GROUP.as_bytes()).unwrap();
+        add_groups(&mut target, &added, &[Gid(7)]).unwrap();
         assert_eq!(target.groups, [Gid(7), Gid(29), Gid(50), Gid(4242)]);
         for (text, reason) in [
             (&b"nosuchgroup"[..], "no such group"),
             (b"4294967295", "out of range"),
             (b"", "no such group"),
         ] {
-            let error = add_groups(&mut target, &[text], &[], GROUP.as_bytes()).unwrap_err();
+            let error = group_add_gids(&[text], GROUP.as_bytes()).unwrap_err();
             assert!(error.to_string().contains(reason), "{error}");
         }
         // A name made of digits is never looked up: "29" is gid 29, even with a group "29".
-        let mut target2 = target.clone();
-        add_groups(&mut target2, &[b"0029"], &[], b"0029:x:77:\n").unwrap();
-        assert!(target2.groups.contains(&Gid(29)) && !target2.groups.contains(&Gid(77)));
+        assert_eq!(
+            group_add_gids(&[b"0029"], b"0029:x:77:\n"),
+            Ok(vec![Gid(29)])
+        );
     }
 
     #[test]
@@ -404,5 +534,146 @@ mod tests {
                 });
             assert!(result.is_err(), "{text} resolved to {result:?}");
         }
+    }
+
+    /// Resolves `spec` for a root caller; the uid, gid and groups, or the error's text.
+    fn identity(spec: &str, passwd: &str, group: &str) -> Result<(u32, u32, Vec<u32>), String> {
+        let spec = spec::parse(spec.as_bytes()).map_err(|e| e.to_string())?;
+        let target =
+            resolve(&spec, ROOT, passwd.as_bytes(), group.as_bytes()).map_err(|e| e.to_string())?;
+        Ok((
+            target.uid.0,
+            target.gid.0,
+            target.groups.iter().map(|g| g.0).collect(),
+        ))
+    }
+
+    const ALICE: &str = "alice:x:1000:1000::/home/alice:/bin/sh\n";
+
+    #[test]
+    fn an_indented_comment_is_a_comment_as_glibc_reads_it() {
+        // The differential fuzzer's first kind: sudrop added group 0.
+        for indent in [" ", "\t", " \t\x0b\x0c"] {
+            let group = format!("{indent}#wheel:x:0:alice\nstaff:x:50:alice\n");
+            assert_eq!(
+                identity("alice", ALICE, &group),
+                Ok((1000, 1000, vec![50])),
+                "{indent:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_indented_line_is_the_same_line_to_sudrop_glibc_and_gosu() {
+        let passwd = format!(" {ALICE}alice:x:0:0::/root:/bin/sh\n");
+        assert_eq!(identity("alice", &passwd, ""), Ok((1000, 1000, vec![])));
+        let group = " g:x:50:\ng:x:0:\n";
+        assert_eq!(identity("alice:g", ALICE, group), Ok((1000, 50, vec![])));
+    }
+
+    #[test]
+    fn a_malformed_line_that_could_be_the_match_refuses_instead_of_a_later_line() {
+        let root_alice = "alice:x:0:0::/root:/bin/sh\n";
+        let refusals = [
+            // Six fields, then a well-formed uid 0 line of the same name.
+            (
+                "alice",
+                format!("alice:x:1000:1000::/home/alice\n{root_alice}"),
+                1,
+            ),
+            // A NUL byte in a field.
+            (
+                "alice",
+                format!("alice:x:1000:1000::/home/a\0b:/bin/sh\n{root_alice}"),
+                1,
+            ),
+            // A NUL byte in the name: C reads "alice".
+            (
+                "alice",
+                format!("alice\0x:x:1000:1000::/h:/bin/sh\n{root_alice}"),
+                1,
+            ),
+            // Unicode white space that gosu trims and glibc keeps.
+            (
+                "alice",
+                format!("\u{a0}alice:x:1000:1000::/h:/bin/sh\n{root_alice}"),
+                1,
+            ),
+            // A numeric spec whose only line is malformed: not "absent".
+            ("1000", "alice:x:1000:1000::/home/alice\n".to_string(), 1),
+            // A malformed bob line for uid 1000 before alice's.
+            ("1000", format!("bob:x:1000:1000::/b\n{ALICE}"), 1),
+            // The id as strtoul or Atoi would read it.
+            (
+                "1000",
+                format!("bob:x: +01000:1000::/b:/bin/sh\n{ALICE}"),
+                1,
+            ),
+            // The caller's own uid (no user part) by the same rule.
+            (
+                ":50",
+                "mallory:x:0:abc:::\nroot:x:0:0::/root:/bin/sh\n".to_string(),
+                1,
+            ),
+        ];
+        for (spec, passwd, line) in refusals {
+            let error = identity(spec, &passwd, "").unwrap_err();
+            assert!(
+                error.contains(&format!("/etc/passwd line {line} could be the entry for")),
+                "{spec} {passwd:?}: {error}"
+            );
+        }
+        // The same in /etc/group, for a group name.
+        let group = "g:x:50\ng:x:0:\n";
+        let error = identity("alice:g", ALICE, group).unwrap_err();
+        assert!(error.contains("/etc/group line 1"), "{error}");
+        // After the match, a malformed line changes nothing: the first match wins for every
+        // reader.
+        let passwd = format!("{ALICE}alice:x:0:0::/root\n");
+        assert_eq!(identity("alice", &passwd, ""), Ok((1000, 1000, vec![])));
+        // A malformed line for another name or id is skipped, as before.
+        let passwd = format!("bob:x:1000\n{ALICE}");
+        assert_eq!(identity("alice", &passwd, ""), Ok((1000, 1000, vec![])));
+    }
+
+    #[test]
+    fn a_member_that_is_the_user_only_once_trimmed_is_refused() {
+        for group in [
+            "g:x:0:alice \n",
+            "g:x:0:bob, alice\n",
+            "g:x:0:\u{a0}alice\n",
+        ] {
+            let error = identity("alice", ALICE, group).unwrap_err();
+            assert!(error.contains("/etc/group line 1"), "{group:?}: {error}");
+        }
+        // A malformed line never adds a group.
+        assert_eq!(
+            identity("alice", ALICE, "wheel:x:0:alice:\nstaff:x:50:alice\n"),
+            Ok((1000, 1000, vec![50]))
+        );
+    }
+
+    #[test]
+    fn signed_spec_parts_and_group_adds_are_refused() {
+        let passwd = "+5:x:0:0::/:\ngames:x:5:60::/:\n";
+        for spec in ["+5", "alice:+5", "-0"] {
+            let error = identity(spec, passwd, "+5:x:0:\n").unwrap_err();
+            assert!(error.contains("starts with '+' or '-'"), "{spec}: {error}");
+        }
+        let error = group_add_gids(&[b"+5"], b"+5:x:0:\n").unwrap_err();
+        assert!(error.to_string().contains("starts with '+'"), "{error}");
+    }
+
+    #[test]
+    fn too_many_added_groups_are_blamed_on_the_options() {
+        let mut target = resolve(&spec::parse(b"1000").unwrap(), ROOT, b"", b"").unwrap();
+        let extra: Vec<Gid> = (1..=65_537).map(Gid).collect();
+        let error = add_groups(&mut target, &[], &extra).unwrap_err();
+        assert_eq!(error, ResolveError::TooManyAddedGroups { count: 65_537 });
+        assert!(
+            error.to_string().contains("--group-add and --group-of"),
+            "{error}"
+        );
+        assert!(!error.to_string().contains("/etc/group"), "{error}");
     }
 }

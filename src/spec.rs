@@ -35,6 +35,17 @@ pub enum SpecError {
     TooManyColons,
     /// An all-digit part larger than the largest id (4294967294).
     IdOutOfRange { half: Half, text: Vec<u8> },
+    /// A part that starts with `+` or `-`.
+    Signed { half: Half, text: Vec<u8> },
+}
+
+/// Why a name may not start with `+` or `-`.
+pub const SIGNED_REASON: &str = "starts with '+' or '-', which gosu reads as a signed id (-0 is \
+     root) and glibc as a NIS entry; write the id or the name without it";
+
+/// Whether `text` starts with `+` or `-`.
+pub fn is_signed(text: &[u8]) -> bool {
+    matches!(text.first(), Some(b'+' | b'-'))
 }
 
 impl fmt::Display for Half {
@@ -56,6 +67,9 @@ impl fmt::Display for SpecError {
                 crate::log::shown(text),
                 crate::id::MAX_ID
             ),
+            SpecError::Signed { half, text } => {
+                write!(f, "{half} '{}' {SIGNED_REASON}", crate::log::shown(text))
+            }
         }
     }
 }
@@ -81,6 +95,10 @@ fn parse_part(text: &[u8], half: Half) -> Result<Option<Part<'_>>, SpecError> {
     match parse_id(text) {
         IdText::Id(id) => Ok(Some(Part::Id(id))),
         IdText::OutOfRange => Err(SpecError::IdOutOfRange {
+            half,
+            text: text.to_vec(),
+        }),
+        IdText::NotAnId if is_signed(text) => Err(SpecError::Signed {
             half,
             text: text.to_vec(),
         }),
@@ -170,9 +188,33 @@ mod tests {
     }
 
     #[test]
-    fn signed_or_hex_numbers_are_names_not_ids() {
-        for text in ["+5", "-1", "0x10"] {
+    fn hex_numbers_are_names_not_ids() {
+        for text in ["0x10", "1e3", "5+"] {
             assert_eq!(spec(text).user, Some(Part::Name(text.as_bytes())));
+        }
+    }
+
+    #[test]
+    fn a_part_starting_with_a_sign_is_refused() {
+        // gosu reads `+5` as uid 5 and `-0` as root; glibc reads `+name` as NIS.
+        for (text, half) in [
+            ("+5", Half::User),
+            ("-0", Half::User),
+            ("-alice", Half::User),
+            ("+", Half::User),
+            ("alice:+5", Half::Group),
+            (":-0", Half::Group),
+        ] {
+            let (user, group) = text.split_once(':').unwrap_or((text, ""));
+            let signed = if half == Half::User { user } else { group };
+            assert_eq!(
+                parse(text.as_bytes()),
+                Err(SpecError::Signed {
+                    half,
+                    text: signed.as_bytes().to_vec()
+                }),
+                "{text}"
+            );
         }
     }
 

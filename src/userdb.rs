@@ -1,12 +1,17 @@
 //! `/etc/passwd` and `/etc/group`, parsed by sudrop itself.
 //!
 //! libc's NSS does not work from a static binary, and gosu's parser turns malformed lines into
-//! uid 0. Here a line is an entry only if it is exactly well-formed: the right number of fields,
-//! a non-empty name, and ids that [`parse_id`] accepts. Everything else (blank lines, `#`
-//! comments, short or long lines, `abc` where a number belongs) is skipped, so a malformed line
-//! is never a user and never root. A line holding a NUL byte is malformed too: C would read the
-//! field as ending there (a home of `/home/a\0x` would become `/home/a`, and an exec'd
-//! environment cannot carry it at all). A trailing CR is tolerated; lines may be of any length.
+//! uid 0. Lines are read as glibc reads them: leading white space is skipped, and what is then
+//! empty or starts with `#` is a comment. A line is an entry only if it is exactly
+//! well-formed: the right number of fields, a non-empty name, and ids that [`parse_id`]
+//! accepts. A line holding a NUL byte is malformed too: C would read the field as ending there
+//! (a home of `/home/a\0x` would become `/home/a`, and an exec'd environment cannot carry it at
+//! all). A trailing CR is tolerated; lines may be of any length.
+//!
+//! A malformed line is never an entry, but it is not simply skipped either: the resolution
+//! asks [`Line::could_be_named`] and [`Line::could_have_id`] of every line before its match,
+//! and refuses when a line that another reader (glibc, gosu) could take for the match is one
+//! sudrop cannot read. A later line must never win over it.
 
 use crate::id::{Gid, IdText, Uid, parse_id};
 use std::fs::File;
@@ -45,27 +50,124 @@ impl<'a> GroupEntry<'a> {
     }
 }
 
+/// One line of a database that is not blank and not a comment, with its 1-based number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line<'a> {
+    pub number: usize,
+    /// The line without its leading white space and trailing CR.
+    text: &'a [u8],
+}
+
+impl Line<'_> {
+    /// Whether some reader could take this line's name for `name`: as written, cut at a NUL
+    /// byte (as C reads it), or with white space trimmed from either end (as gosu trims a
+    /// line, Unicode white space included).
+    pub fn could_be_named(&self, name: &[u8]) -> bool {
+        let field = self.field(0).unwrap_or_default();
+        let readings = [field, cut_at_nul(field), trim_any_space(field)];
+        readings.contains(&name)
+    }
+
+    /// Whether some reader could take field `index` of this line for `id`: with white space
+    /// around it, a `+` sign, leading zeros, or cut at a NUL byte (glibc's `strtoul`, Go's
+    /// `Atoi`).
+    pub fn could_have_id(&self, index: usize, id: u32) -> bool {
+        let Some(field) = self.field(index) else {
+            return false;
+        };
+        let field = trim_any_space(cut_at_nul(field));
+        let digits = field.strip_prefix(b"+").unwrap_or(field);
+        parse_id(digits) == IdText::Id(id)
+    }
+
+    fn field(&self, index: usize) -> Option<&[u8]> {
+        self.text.split(|&b| b == b':').nth(index)
+    }
+}
+
+fn cut_at_nul(field: &[u8]) -> &[u8] {
+    field.split(|&b| b == 0).next().unwrap_or_default()
+}
+
+/// `bytes` without the white space at either end, ASCII or Unicode (what Go's
+/// `bytes.TrimSpace` removes: NEL, NO-BREAK SPACE, the Zs spaces, LINE and PARAGRAPH
+/// SEPARATOR).
+pub fn trim_any_space(mut bytes: &[u8]) -> &[u8] {
+    const UNICODE_SPACES: &[&str] = &[
+        "\u{85}", "\u{a0}", "\u{1680}", "\u{2000}", "\u{2001}", "\u{2002}", "\u{2003}", "\u{2004}",
+        "\u{2005}", "\u{2006}", "\u{2007}", "\u{2008}", "\u{2009}", "\u{200a}", "\u{2028}",
+        "\u{2029}", "\u{202f}", "\u{205f}", "\u{3000}",
+    ];
+    loop {
+        let before = bytes.len();
+        bytes = skip_c_space(bytes);
+        while let [rest @ .., last] = bytes
+            && is_c_space(*last)
+        {
+            bytes = rest;
+        }
+        for space in UNICODE_SPACES.iter().map(|space| space.as_bytes()) {
+            bytes = bytes.strip_prefix(space).unwrap_or(bytes);
+            bytes = bytes.strip_suffix(space).unwrap_or(bytes);
+        }
+        if bytes.len() == before {
+            return bytes;
+        }
+    }
+}
+
+/// C's `isspace` in the C locale, which glibc's line reader skips (Rust's
+/// `is_ascii_whitespace` leaves out the vertical tab).
+fn is_c_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// `bytes` without its leading C white space.
+fn skip_c_space(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| !is_c_space(b))
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// Every line of a passwd file that is not blank or a comment, with its entry if it is one.
+pub fn passwd_lines(data: &[u8]) -> impl Iterator<Item = (Line<'_>, Option<PasswdEntry<'_>>)> {
+    records::<7>(data).map(|(line, fields)| {
+        let entry = fields.and_then(|[name, _password, uid, gid, _gecos, home, _shell]| {
+            Some(PasswdEntry {
+                name,
+                uid: Uid(strict_id(uid)?),
+                gid: Gid(strict_id(gid)?),
+                home,
+            })
+        });
+        (line, entry)
+    })
+}
+
+/// Every line of a group file that is not blank or a comment, with its entry if it is one.
+pub fn group_lines(data: &[u8]) -> impl Iterator<Item = (Line<'_>, Option<GroupEntry<'_>>)> {
+    records::<4>(data).map(|(line, fields)| {
+        let entry = fields.and_then(|[name, _password, gid, members]| {
+            Some(GroupEntry {
+                name,
+                gid: Gid(strict_id(gid)?),
+                members,
+            })
+        });
+        (line, entry)
+    })
+}
+
 /// The well-formed entries of a passwd file, in file order.
 pub fn passwd_entries(data: &[u8]) -> impl Iterator<Item = PasswdEntry<'_>> {
-    records::<7>(data).filter_map(|[name, _password, uid, gid, _gecos, home, _shell]| {
-        Some(PasswdEntry {
-            name,
-            uid: Uid(strict_id(uid)?),
-            gid: Gid(strict_id(gid)?),
-            home,
-        })
-    })
+    passwd_lines(data).filter_map(|(_, entry)| entry)
 }
 
 /// The well-formed entries of a group file, in file order.
 pub fn group_entries(data: &[u8]) -> impl Iterator<Item = GroupEntry<'_>> {
-    records::<4>(data).filter_map(|[name, _password, gid, members]| {
-        Some(GroupEntry {
-            name,
-            gid: Gid(strict_id(gid)?),
-            members,
-        })
-    })
+    group_lines(data).filter_map(|(_, entry)| entry)
 }
 
 fn strict_id(field: &[u8]) -> Option<u32> {
@@ -75,23 +177,39 @@ fn strict_id(field: &[u8]) -> Option<u32> {
     }
 }
 
-/// Lines with exactly `N` colon-separated fields, a non-empty first field and no NUL byte.
-fn records<const N: usize>(data: &[u8]) -> impl Iterator<Item = [&[u8]; N]> {
-    data.split(|&b| b == b'\n').filter_map(|line| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() || line[0] == b'#' || line.contains(&0) {
-            return None;
-        }
-        let mut fields = [&b""[..]; N];
-        let mut parts = line.split(|&b| b == b':');
-        for field in &mut fields {
-            *field = parts.next()?;
-        }
-        if parts.next().is_some() || fields[0].is_empty() {
-            return None;
-        }
-        Some(fields)
-    })
+/// The lines that are not blank or comments (after leading white space, as glibc skips it),
+/// each with its fields when it has exactly `N` colon-separated ones, a non-empty first field
+/// and no NUL byte.
+fn records<const N: usize>(data: &[u8]) -> impl Iterator<Item = (Line<'_>, Option<[&[u8]; N]>)> {
+    data.split(|&b| b == b'\n')
+        .enumerate()
+        .filter_map(|(index, line)| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let text = skip_c_space(line);
+            if text.is_empty() || text[0] == b'#' {
+                return None;
+            }
+            let line = Line {
+                number: index + 1,
+                text,
+            };
+            Some((line, fields(text)))
+        })
+}
+
+fn fields<const N: usize>(text: &[u8]) -> Option<[&[u8]; N]> {
+    if text.contains(&0) {
+        return None;
+    }
+    let mut fields = [&b""[..]; N];
+    let mut parts = text.split(|&b| b == b':');
+    for field in &mut fields {
+        *field = parts.next()?;
+    }
+    if parts.next().is_some() || fields[0].is_empty() {
+        return None;
+    }
+    Some(fields)
 }
 
 /// Why a database file could not be used.

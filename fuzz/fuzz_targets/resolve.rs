@@ -4,6 +4,8 @@
 //! - uid 0 only when the spec says 0, or names a user whose own (first well-formed) line
 //!   has uid 0;
 //! - at most 65,536 groups, sorted, without duplicates;
+//! - a line that could be the match is never skipped: a name resolves only when no line
+//!   before its match could be named that (cut at a NUL byte, or with white space trimmed);
 //! - time stays near-linear: well under a second for any input libFuzzer makes.
 #![no_main]
 
@@ -34,6 +36,19 @@ fuzz_target!(|data: &[u8]| {
     let Ok(target) = result else {
         return;
     };
+    for (half, part, data, fields) in [
+        ("user", spec.user, passwd, 7),
+        ("group", spec.group, group, 4),
+    ] {
+        if let Some(Part::Name(name)) = part {
+            for before in reference::names_before_match(data, fields, name) {
+                assert!(
+                    !reference::could_be_named(before, name),
+                    "{half} {name:?} resolved past a line named {before:?}"
+                );
+            }
+        }
+    }
     if let Some(Part::Id(uid)) = spec.user {
         assert_eq!(target.uid, Uid(uid));
     }
