@@ -45,6 +45,18 @@ pub enum Error {
         limit: crate::limits::Ulimit,
         errno: Errno,
     },
+    /// `--if-privileged` would have run the command as root (or in group 0) in place of a
+    /// target that is neither.
+    RootFallback {
+        root_user: bool,
+        target_uid: crate::id::Uid,
+        target_gid: crate::id::Gid,
+    },
+    /// A `--group-of` path that is not used.
+    GroupOf {
+        path: String,
+        reason: String,
+    },
     /// A capability could not be kept or set.
     Capability(String),
     /// After the switch, the process is not what was asked for.
@@ -111,6 +123,20 @@ impl fmt::Display for Error {
                     f.write_str(" (raising a hard limit needs CAP_SYS_RESOURCE)")?;
                 }
                 Ok(())
+            }
+            Error::RootFallback {
+                root_user,
+                target_uid,
+                target_gid,
+            } => write!(
+                f,
+                "--if-privileged: this caller has {} but not CAP_SETUID and CAP_SETGID; it will \
+                 not run the command as itself in place of uid {target_uid} gid {target_gid}. \
+                 Give it those capabilities, or start it as the target (runAsUser, --user)",
+                if *root_user { "uid 0" } else { "group 0" }
+            ),
+            Error::GroupOf { path, reason } => {
+                write!(f, "--group-of {}: {reason}", shown(path.as_bytes()))
             }
             Error::Capability(message) | Error::Verify(message) => f.write_str(message),
             Error::CommandNotFound { command } => {

@@ -185,6 +185,18 @@ fn command_name(prepared: &Prepared<'_>) -> std::ffi::OsString {
     OsStr::from_bytes(prepared.command.to_bytes()).to_owned()
 }
 
+/// Whether the PATH search could find the command: some candidate outside the current
+/// directory exists and is not a directory, as sudrop sees it now (before the switch). When
+/// none does, the exec will fail with 127 whoever runs it.
+pub fn may_be_found(prepared: &Prepared<'_>) -> bool {
+    candidates(prepared.command.to_bytes(), prepared.search_path)
+        .filter(|candidate| !candidate.is_relative())
+        .any(|candidate| {
+            std::fs::metadata(OsStr::from_bytes(&candidate.path))
+                .is_ok_and(|metadata| !metadata.is_dir())
+        })
+}
+
 /// Executes the command, searching PATH as `execvp` does, with the permissions sudrop has now
 /// (call it after the switch). Returns only on failure: 127 when no candidate exists, 126
 /// when one exists but cannot be executed. A file without `#!` or ELF header is not handed to

@@ -28,7 +28,7 @@ use resolve::{Caller, Target};
 use std::ffi::{CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use switch::{LinuxKernel, Request};
+use switch::{HandOver, LinuxKernel, Request};
 use sys::io::{STDOUT, write_all};
 
 /// Runs sudrop with `argv` (program name first) and returns its exit status. Returns only when
@@ -84,16 +84,16 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         Some(options) => Some((options, init::block_signals()?, sys::process::parent_pid())),
         None => None,
     };
-    // Who is calling, read once: real ids for resolution, the effective uid for stdio.
+    // Who is calling, read once: real ids for resolution, all of them for --if-privileged.
     let uids = sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))?;
     let gids = sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))?;
     let caller = Caller {
         uid: uids[0],
         gid: gids[0],
     };
-    let (mut target, explicit_group, mut added_groups) = resolve_target(args, caller)?;
+    let (mut target, explicit_group, mut added_groups) = resolve_target(args, caller, log)?;
     let unswitched =
-        args.if_privileged && skip_the_switch(&mut target, &mut added_groups, caller, log)?;
+        args.if_privileged && skip_the_switch(&mut target, &mut added_groups, (uids, gids), log)?;
     log.say(format_args!(
         "'{}' is uid {} gid {} groups [{}] home '{}' name '{}'",
         log::shown(args.user_spec.to_bytes()),
@@ -109,21 +109,6 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         exec::environment(environ, &target)
     };
     let prepared = exec::prepare(args.command, args.command_args, &env);
-    // Never a way back to root: a non-root target gets no_new_privs (unless allowed) and the
-    // terminal-injection filter.
-    let user_target = !target.uid.is_root();
-    let request = Request {
-        target: &target,
-        keep: args.keep_caps,
-        no_new_privs: args.no_new_privs || (user_target && !args.allow_new_privs),
-        block_terminal_injection: user_target,
-        explicit_group,
-        added_groups: &added_groups,
-    };
-    // Only root hands out its descriptors (without CAP_CHOWN the fchown would fail anyway).
-    if user_target && !args.keep_stdio_owner && !unswitched && uids[1].is_root() {
-        give_stdio_to(&target, log);
-    }
     // Limits before the switch: raising a hard limit needs privilege that the switch ends.
     for &limit in &args.ulimits {
         log.say(format_args!("setrlimit({limit})"));
@@ -134,6 +119,30 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         log.say(format_args!("umask({mode:04o})"));
         sys::process::set_umask(mode);
     }
+    // Never a way back to root: a non-root target gets no_new_privs (unless allowed) and the
+    // terminal-injection filter.
+    let user_target = !target.uid.is_root();
+    // Only root hands out its pipes, and only for a command that exists: nothing of the
+    // caller's world changes for a command that is not going to run.
+    let hand_over = user_target
+        && !args.keep_stdio_owner
+        && !unswitched
+        && uids[1].is_root()
+        && exec::may_be_found(&prepared);
+    let stdio = if hand_over {
+        stdio_hand_over()
+    } else {
+        Vec::new()
+    };
+    let request = Request {
+        target: &target,
+        keep: args.keep_caps,
+        no_new_privs: args.no_new_privs || (user_target && !args.allow_new_privs),
+        block_terminal_injection: user_target,
+        explicit_group,
+        added_groups: &added_groups,
+        stdio: &stdio,
+    };
     switch::switch(&mut LinuxKernel, &request, log)?;
     match init {
         None => {
@@ -149,45 +158,59 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
 
 /// Runtimes hand a container root-owned pipes for stdin, stdout and stderr; after the switch
 /// an application that opens `/dev/stdout` (nginx, envoy, many Java log setups) would get
-/// EACCES. While still root, sudrop gives each of them that is a pipe or a socket owned by
-/// root to the target. Never a regular file, a terminal or a device. A failure is
-/// said and passed over: it only costs that convenience.
-fn give_stdio_to(target: &Target, log: Log) {
+/// EACCES. So each of them that is an anonymous pipe owned by root is handed to the target's
+/// group, in the direction the command's descriptor goes only: `/dev/stdout` opens for
+/// writing, never for reading what another writer of the same pipe writes, and root stays the
+/// owner, so the target cannot change the mode back. Nothing with a name in a file system (a
+/// named FIFO, a file, a device) and no socket is touched.
+fn stdio_hand_over() -> Vec<HandOver> {
+    let mut pipes: Vec<(sys::io::FileFacts, HandOver)> = Vec::new();
     for fd in 0..=2 {
-        let Ok((kind, owner)) = sys::io::file_kind_and_owner(fd) else {
+        let Ok(facts) = sys::io::file_facts(fd) else {
             continue;
         };
-        if kind == sys::io::FileKind::Other || owner != 0 || owner == target.uid.0 {
+        if !facts.anonymous_pipe || facts.owner != 0 {
             continue;
         }
-        match sys::io::change_owner(fd, target.uid.0, target.gid.0) {
-            Ok(()) => log.say(format_args!(
-                "fchown({fd}, {}, {}): the {kind:?} is the target's",
-                target.uid, target.gid
-            )),
-            Err(errno) => log.warn(format_args!(
-                "cannot give descriptor {fd} ({kind:?}) to uid {}: {}",
-                target.uid,
-                errno.desc()
+        let group_bits = match facts.access {
+            libc::O_RDONLY => 0o040,
+            libc::O_WRONLY => 0o020,
+            _ => 0o060,
+        };
+        // Two descriptors of one pipe (2>&1) are one hand-over of what both need.
+        let same = |(other, _): &&mut (sys::io::FileFacts, HandOver)| {
+            (other.device, other.inode) == (facts.device, facts.inode)
+        };
+        match pipes.iter_mut().find(same) {
+            Some((_, hand)) => hand.mode |= group_bits,
+            None => pipes.push((
+                facts,
+                HandOver {
+                    fd,
+                    mode: 0o600 | group_bits,
+                },
             )),
         }
     }
+    pipes.into_iter().map(|(_, hand)| hand).collect()
 }
 
-/// `--if-privileged`: when the caller may not switch to `target` (not root, no CAP_SETUID and
+/// `--if-privileged`: when the caller may not switch to `target` (no CAP_SETUID and
 /// CAP_SETGID), the command runs as the caller instead: `target` becomes the caller's own
 /// identity and groups, and true comes back. Groups that cannot be added are let go too. A
-/// caller that may switch, or that already is the target, goes on as usual.
+/// caller that may switch, or that already is the target, goes on as usual. A caller with
+/// uid 0, or with gid 0 where the target has none, is refused: the fallback is for the random
+/// non-root uid of OpenShift, never a way to run the command as root.
 fn skip_the_switch(
     target: &mut Target,
     added_groups: &mut Vec<id::Gid>,
-    caller: Caller,
+    (uids, gids): ([id::Uid; 3], [id::Gid; 3]),
     log: Log,
 ) -> Result<bool, Error> {
     let effective = sys::caps::get()
         .map_err(|e| Error::syscall("capget", e))?
         .effective;
-    let Caller { uid, gid } = caller;
+    let (uid, gid) = (uids[0], gids[0]);
     if !effective.contains(capability::Cap::SETGID) && !added_groups.is_empty() {
         log.say(format_args!(
             "--if-privileged: no CAP_SETGID, so the groups {} are not added",
@@ -200,15 +223,25 @@ fn skip_the_switch(
     if may_switch || (target.uid, target.gid) == (uid, gid) {
         return Ok(false);
     }
+    let groups = sys::cred::groups().map_err(|e| Error::syscall("getgroups", e))?;
+    let target_has_group_0 = target.gid.0 == 0 || target.groups.contains(&id::Gid(0));
+    let root_group = gids.iter().chain(&groups).any(|gid| gid.0 == 0);
+    if uids.iter().any(|uid| uid.is_root()) || (root_group && !target_has_group_0) {
+        return Err(Error::RootFallback {
+            root_user: uids.iter().any(|uid| uid.is_root()),
+            target_uid: target.uid,
+            target_gid: target.gid,
+        });
+    }
     log.say(format_args!(
-        "--if-privileged: uid {uid} may not switch (no CAP_SETUID and CAP_SETGID); running as uid \
-         {uid} gid {gid} instead of uid {} gid {}",
+        "--if-privileged: asked for uid {} gid {}, but uid {uid} may not switch (no CAP_SETUID \
+         and CAP_SETGID): running as uid {uid} gid {gid} instead",
         target.uid, target.gid
     ));
     *target = Target {
         uid,
         gid,
-        groups: sys::cred::groups().map_err(|e| Error::syscall("getgroups", e))?,
+        groups,
         home: Vec::new(),
         name: None,
     };
@@ -220,6 +253,7 @@ fn skip_the_switch(
 fn resolve_target(
     args: &cli::Args<'_>,
     caller: Caller,
+    log: Log,
 ) -> Result<(Target, bool, Vec<id::Gid>), Error> {
     let spec_text = || OsStr::from_bytes(args.user_spec.to_bytes()).to_owned();
     let spec = spec::parse(args.user_spec.to_bytes()).map_err(|error| Error::Spec {
@@ -236,22 +270,26 @@ fn resolve_target(
         error,
     };
     let mut target = resolve::resolve(&spec, caller, &passwd, &group).map_err(resolve_error)?;
+    let names: Vec<&[u8]> = args.group_add.iter().map(|name| name.as_bytes()).collect();
+    let explicit = resolve::group_add_gids(&names, &group).map_err(resolve_error)?;
     // Owners of paths, read before the switch (the target may not be able to stat them).
     let mut owners = Vec::new();
     for path in &args.group_of {
-        use std::os::unix::fs::MetadataExt;
-        let metadata = std::fs::metadata(path).map_err(|error| {
-            let errno = sys::Errno::from_raw(error.raw_os_error().unwrap_or(0));
-            Error::syscall(
-                format!("--group-of {}: stat", log::shown(path.as_bytes())),
-                errno,
-            )
-        })?;
-        owners.push(id::Gid(metadata.gid()));
+        owners.push(group_of(path, &explicit)?);
     }
-    let names: Vec<&[u8]> = args.group_add.iter().map(|name| name.as_bytes()).collect();
     let before = target.groups.clone();
-    resolve::add_groups(&mut target, &names, &owners, &group).map_err(resolve_error)?;
+    resolve::add_groups(&mut target, &explicit, &owners).map_err(resolve_error)?;
+    for path in &args.group_of {
+        if let Some(directory) = writable_directory(path, &target) {
+            log.warn(format_args!(
+                "--group-of {}: its directory {} is writable by uid {}, which could replace it \
+                 with another file before the next start",
+                log::shown(path.as_bytes()),
+                log::shown(directory.as_os_str().as_bytes()),
+                target.uid
+            ));
+        }
+    }
     let added = target
         .groups
         .iter()
@@ -260,4 +298,49 @@ fn resolve_target(
         .filter(|gid| before.binary_search(gid).is_err())
         .collect();
     Ok((target, spec.group.is_some(), added))
+}
+
+/// The group owning `path` for `--group-of`. The last component is never followed when it is
+/// a symbolic link (one planted in a volume the target owns would hand out any file's group),
+/// and group 0 is refused unless `--group-add` names it too.
+fn group_of(path: &str, explicit: &[id::Gid]) -> Result<id::Gid, Error> {
+    use std::os::unix::fs::MetadataExt;
+    let refuse = |reason: String| Error::GroupOf {
+        path: path.into(),
+        reason,
+    };
+    let metadata = std::fs::symlink_metadata(path).map_err(|error| {
+        let errno = sys::Errno::from_raw(error.raw_os_error().unwrap_or(0));
+        refuse(format!("stat: {}", errno.desc()))
+    })?;
+    if metadata.file_type().is_symlink() {
+        return Err(refuse(
+            "is a symbolic link, which is not followed (name the file it points to)".into(),
+        ));
+    }
+    let gid = id::Gid(metadata.gid());
+    if gid.0 == 0 && !explicit.contains(&gid) {
+        return Err(refuse(
+            "belongs to group 0 (root); give --group-add 0 as well if that is meant".into(),
+        ));
+    }
+    Ok(gid)
+}
+
+/// The directory holding `path`, when the target could write to it (as its owner, through one
+/// of its groups, or as anyone).
+fn writable_directory(path: &str, target: &Target) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let directory = match Path::new(path).parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let metadata = std::fs::metadata(&directory).ok()?;
+    let mode = metadata.mode();
+    let in_group =
+        target.gid.0 == metadata.gid() || target.groups.contains(&id::Gid(metadata.gid()));
+    let writable = (metadata.uid() == target.uid.0 && mode & 0o200 != 0)
+        || (in_group && mode & 0o020 != 0)
+        || mode & 0o002 != 0;
+    writable.then_some(directory)
 }

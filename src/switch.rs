@@ -54,9 +54,20 @@ pub trait Kernel {
     fn set_no_new_privs(&mut self) -> Result<(), Error>;
     /// Installs the seccomp filter that fails TIOCSTI and TIOCLINUX.
     fn block_terminal_injection(&mut self) -> Result<(), Error>;
-    /// Whether the command could reach a terminal: stdin, stdout or stderr is one, or there is
-    /// a controlling terminal (or that cannot be told).
+    /// Whether the command could reach a terminal: any inherited descriptor is one, or there
+    /// is a controlling terminal (or either cannot be told).
     fn terminal_reachable(&self) -> bool;
+    /// Gives the pipe behind `hand.fd` the group `gid` and the mode `hand.mode`.
+    fn hand_over(&mut self, hand: HandOver, gid: Gid) -> Result<(), Error>;
+}
+
+/// A standard descriptor's pipe that the target's group gets access to: `mode` is the pipe's
+/// new permission bits (root keeps it; the group may open it only in the direction the
+/// command's own descriptors go).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandOver {
+    pub fd: i32,
+    pub mode: u32,
 }
 
 /// What the switch is asked to do.
@@ -72,6 +83,9 @@ pub struct Request<'a> {
     pub explicit_group: bool,
     /// Groups `--group-add` and `--group-of` asked for: these must be in the result.
     pub added_groups: &'a [Gid],
+    /// The stdio pipes to hand to the target's group: the last change made with privilege,
+    /// after every check that can refuse the switch.
+    pub stdio: &'a [HandOver],
 }
 
 fn sorted_unique(groups: &[Gid]) -> Vec<Gid> {
@@ -226,6 +240,21 @@ pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Resu
         kernel.block_terminal_injection()?;
     }
 
+    // Every check that can refuse is behind us; the next calls need privilege that the id
+    // change ends, so the hand-over goes just before it.
+    for &hand in request.stdio {
+        match kernel.hand_over(hand, target.gid) {
+            Ok(()) => log.say(format_args!(
+                "descriptor {}: a pipe, now group {} mode {:04o}",
+                hand.fd, target.gid, hand.mode
+            )),
+            // It only costs the convenience of /dev/stdout: said, and passed over.
+            Err(error) => log.warn(format_args!(
+                "cannot hand descriptor {} over: {error}",
+                hand.fd
+            )),
+        }
+    }
     let keepcaps = restrict && uid_changes && keep != CapMask::EMPTY;
     if keepcaps {
         kernel.set_keepcaps(true)?;
@@ -421,7 +450,16 @@ impl Kernel for LinuxKernel {
     }
 
     fn terminal_reachable(&self) -> bool {
-        (0..=2).any(sys::io::is_terminal) || sys::io::has_controlling_terminal() != Some(false)
+        // A terminal on any descriptor is in reach: the command can make it its controlling
+        // terminal (setsid, TIOCSCTTY) when no session has it, and then type into it.
+        (0..=2).any(sys::io::is_terminal)
+            || sys::io::any_descriptor_is_a_terminal() != Some(false)
+            || sys::io::has_controlling_terminal() != Some(false)
+    }
+
+    fn hand_over(&mut self, hand: HandOver, gid: Gid) -> Result<(), Error> {
+        sys::io::set_group_and_mode(hand.fd, gid.0, hand.mode)
+            .map_err(|e| Error::syscall(format!("fchown({}, -1, {gid}) and fchmod", hand.fd), e))
     }
 }
 
@@ -638,6 +676,16 @@ mod tests {
         fn terminal_reachable(&self) -> bool {
             self.terminal
         }
+        fn hand_over(&mut self, hand: HandOver, gid: Gid) -> Result<(), Error> {
+            // chown(2) of the group needs CAP_CHOWN, chmod(2) of root's pipe CAP_FOWNER.
+            const CHOWN_AND_FOWNER: u64 = 1 | 1 << 3;
+            let call = format!("hand_over({}, {gid}, {:o})", hand.fd, hand.mode);
+            if self.caps.effective.0 & CHOWN_AND_FOWNER != CHOWN_AND_FOWNER {
+                return self.eperm(call);
+            }
+            self.calls.push(call);
+            Ok(())
+        }
     }
 
     fn target(uid: u32, gid: u32, groups: &[u32]) -> Target {
@@ -668,6 +716,7 @@ mod tests {
             block_terminal_injection: false,
             explicit_group: false,
             added_groups: &[],
+            stdio: &[],
         };
         switch(model, &request, QUIET)
     }
@@ -879,6 +928,7 @@ mod tests {
             block_terminal_injection: true,
             explicit_group: false,
             added_groups: &[],
+            stdio: &[],
         };
         switch(model, &request, QUIET)
     }
@@ -923,5 +973,72 @@ mod tests {
         model.lying_setuid = true;
         let error = run(&mut model, &target(1000, 1000, &[]), None, false).unwrap_err();
         assert!(matches!(error, Error::Verify(_)), "{error}");
+    }
+
+    const STDOUT_PIPE: HandOver = HandOver { fd: 1, mode: 0o620 };
+
+    #[test]
+    fn the_stdio_hand_over_is_the_last_privileged_change_after_every_check() {
+        let mut model = Model::root();
+        let target = target(1000, 1000, &[]);
+        let request = Request {
+            target: &target,
+            keep: None,
+            no_new_privs: true,
+            block_terminal_injection: true,
+            explicit_group: false,
+            added_groups: &[],
+            stdio: &[STDOUT_PIPE],
+        };
+        switch(&mut model, &request, QUIET).unwrap();
+        assert_eq!(
+            changes(&model),
+            [
+                "hand_over(1, 1000, 620)",
+                "setgroups()",
+                "setgid(1000)",
+                "setuid(1000)",
+                "capset(0x0)",
+                "no_new_privs",
+                "filter",
+                "setuid(0) EPERM",
+                "setgid(0) EPERM"
+            ]
+        );
+        // Every bounding drop came before it.
+        let hand = model.calls.iter().position(|c| c.starts_with("hand_over"));
+        let last_drop = model
+            .calls
+            .iter()
+            .rposition(|c| c.starts_with("drop_bounding"));
+        assert!(last_drop < hand, "{:?}", model.calls);
+    }
+
+    #[test]
+    fn a_refused_switch_hands_nothing_over() {
+        let target = target(1000, 1000, &[]);
+        // A capability sudrop lacks, and a caller that may not switch.
+        let mut lacking = Model::root();
+        lacking.caps.permitted = CapMask(FULL & !NET_BIND);
+        let mut unprivileged = Model::root();
+        unprivileged.caps = CapState::default();
+        unprivileged.uids = [Uid(5); 3];
+        for (mut model, keep) in [(lacking, Some(CapMask(NET_BIND))), (unprivileged, None)] {
+            let request = Request {
+                target: &target,
+                keep,
+                no_new_privs: true,
+                block_terminal_injection: false,
+                explicit_group: false,
+                added_groups: &[],
+                stdio: &[STDOUT_PIPE],
+            };
+            assert!(switch(&mut model, &request, QUIET).is_err());
+            assert!(
+                !model.calls.iter().any(|c| c.starts_with("hand_over")),
+                "{:?}",
+                model.calls
+            );
+        }
     }
 }

@@ -91,32 +91,73 @@ pub fn has_controlling_terminal() -> Option<bool> {
     }
 }
 
-/// What kind of file a descriptor is, for the decisions that depend on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
-    Pipe,
-    Socket,
-    /// A regular file, a terminal, a device, a directory, ...
-    Other,
+/// Whether any open descriptor is a terminal (read from `/proc/self/fd`); `None` when that
+/// cannot be told (no `/proc`).
+pub fn any_descriptor_is_a_terminal() -> Option<bool> {
+    let entries = std::fs::read_dir("/proc/self/fd").ok()?;
+    let mut found = false;
+    for entry in entries.flatten() {
+        // The directory's own descriptor is listed too; it is no terminal.
+        if let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse().ok())
+        {
+            found |= is_terminal(fd);
+        }
+    }
+    Some(found)
 }
 
-/// The kind and owner (uid) of the file behind `fd`.
-pub fn file_kind_and_owner(fd: i32) -> Result<(FileKind, u32), Errno> {
+/// `statfs.f_type` of the kernel's anonymous pipes (`PIPEFS_MAGIC` in linux/magic.h).
+const PIPEFS_MAGIC: i64 = 0x5049_5045;
+
+/// What the stdio hand-over needs to know about a descriptor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileFacts {
+    /// An anonymous pipe (pipefs): no name in any file system. A named FIFO is not one.
+    pub anonymous_pipe: bool,
+    pub owner: u32,
+    /// The device and inode, to tell two descriptors of the same pipe.
+    pub device: u64,
+    pub inode: u64,
+    /// The descriptor's access mode: `O_RDONLY`, `O_WRONLY` or `O_RDWR`.
+    pub access: i32,
+}
+
+/// The facts about the file behind `fd`.
+pub fn file_facts(fd: i32) -> Result<FileFacts, Errno> {
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: fstat fills the stat structure it is given.
     super::check(unsafe { libc::fstat(fd, stat.as_mut_ptr()) })?;
     // SAFETY: fstat succeeded, so it wrote the structure.
     let stat = unsafe { stat.assume_init() };
-    let kind = match stat.st_mode & libc::S_IFMT {
-        libc::S_IFIFO => FileKind::Pipe,
-        libc::S_IFSOCK => FileKind::Socket,
-        _ => FileKind::Other,
-    };
-    Ok((kind, stat.st_uid))
+    let mut anonymous_pipe = false;
+    if stat.st_mode & libc::S_IFMT == libc::S_IFIFO {
+        let mut fs = std::mem::MaybeUninit::<libc::statfs>::uninit();
+        // SAFETY: fstatfs fills the statfs structure it is given.
+        super::check(unsafe { libc::fstatfs(fd, fs.as_mut_ptr()) })?;
+        // SAFETY: fstatfs succeeded, so it wrote the structure.
+        let fs = unsafe { fs.assume_init() };
+        #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+        let kind = i64::from(fs.f_type as i64);
+        anonymous_pipe = kind == PIPEFS_MAGIC;
+    }
+    // SAFETY: F_GETFL takes a descriptor number only.
+    let flags = super::check(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    Ok(FileFacts {
+        anonymous_pipe,
+        owner: stat.st_uid,
+        device: stat.st_dev,
+        inode: stat.st_ino,
+        access: flags & libc::O_ACCMODE,
+    })
 }
 
-/// Gives the file behind `fd` to `uid` and `gid`.
-pub fn change_owner(fd: i32, uid: u32, gid: u32) -> Result<(), Errno> {
+/// Gives the file behind `fd` the group `gid` and the permission bits `mode` (its owner stays).
+pub fn set_group_and_mode(fd: i32, gid: u32, mode: u32) -> Result<(), Errno> {
+    // SAFETY: integer arguments only; a uid of -1 leaves the owner as it is.
+    super::check(unsafe { libc::fchown(fd, u32::MAX, gid) })?;
     // SAFETY: integer arguments only.
-    super::check(unsafe { libc::fchown(fd, uid, gid) }).map(drop)
+    super::check(unsafe { libc::fchmod(fd, mode as libc::mode_t) }).map(drop)
 }

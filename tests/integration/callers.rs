@@ -169,11 +169,13 @@ fn if_privileged_runs_as_an_arbitrary_uid_instead_of_failing() {
     if !root_or_skip("if_privileged_runs_as_an_arbitrary_uid_instead_of_failing") {
         return;
     }
-    // OpenShift: a random uid with no passwd entry, group 0, no capability.
-    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    // OpenShift: a random uid with no passwd entry, group 0, no capability; the image's user
+    // is in group 0 too (`useradd -g 0`), as OpenShift asks of images.
+    let passwd = format!("{PASSWD}ocp:x:1001:0::/opt/app:/bin/sh\n");
+    let sandbox = Sandbox::new(Some(&passwd), Some(GROUP));
     let openshift = as_user(1_000_650_000, 0);
     let script = "id -u; id -g; echo $HOME; grep NoNewPrivs /proc/self/status; exit 42";
-    let strict = sandbox.run_with(&openshift, &["sudrop", "app", "sh", "-c", script]);
+    let strict = sandbox.run_with(&openshift, &["sudrop", "ocp", "sh", "-c", script]);
     assert_eq!(
         (code(&strict), stdout(&strict).as_str()),
         (125, ""),
@@ -187,7 +189,7 @@ fn if_privileged_runs_as_an_arbitrary_uid_instead_of_failing() {
             "--if-privileged",
             "--group-add",
             "audio",
-            "app",
+            "ocp",
             "sh",
             "-c",
             script,
@@ -209,4 +211,70 @@ fn if_privileged_runs_as_an_arbitrary_uid_instead_of_failing() {
         (0, "3000\n"),
         "{out:?}"
     );
+}
+
+#[test]
+fn if_privileged_never_runs_the_command_as_root_or_in_group_0_instead_of_the_target() {
+    if !root_or_skip(
+        "if_privileged_never_runs_the_command_as_root_or_in_group_0_instead_of_the_target",
+    ) {
+        return;
+    }
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    // Root without CAP_SETUID and CAP_SETGID (Kubernetes `drop: [ALL]` without runAsNonRoot):
+    // it once ran the command as uid 0 with every other capability.
+    let capless_root = Launch {
+        wrapper: vec!["setpriv".into(), "--bounding-set=-setuid,-setgid".into()],
+        ..Launch::default()
+    };
+    let out = sandbox.run_with(
+        &capless_root,
+        &["sudrop", "--if-privileged", "app", "probe", "status"],
+    );
+    assert_eq!((code(&out), stdout(&out).as_str()), (125, ""), "{out:?}");
+    assert!(
+        stderr(&out).contains("has uid 0 but not CAP_SETUID and CAP_SETGID"),
+        "{}",
+        stderr(&out)
+    );
+    // A caller in group 0 for a target that is not: refused the same way.
+    let out = sandbox.run_with(
+        &as_user(1_000_650_000, 0),
+        &["sudrop", "--if-privileged", "app", "probe", "status"],
+    );
+    assert_eq!((code(&out), stdout(&out).as_str()), (125, ""), "{out:?}");
+    assert!(stderr(&out).contains("has group 0"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_if_privileged_fallback_still_drops_every_capability() {
+    if !root_or_skip("the_if_privileged_fallback_still_drops_every_capability") {
+        return;
+    }
+    // The caller: a non-root uid holding CAP_NET_BIND_SERVICE in every set, ambient included
+    // (sudrop itself makes it). It may not switch, so the command runs as the caller: with no
+    // capability left and no_new_privs.
+    let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
+    let out = sandbox.run(&[
+        "sudrop",
+        "--keep-cap",
+        "net_bind_service",
+        "1000650000:3000",
+        "sudrop",
+        "--if-privileged",
+        "app",
+        "probe",
+        "status",
+    ]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("Uid:\t1000650000\t"), "{text}");
+    for set in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+        assert_eq!(
+            crate::sandbox::status_field(&text, set),
+            Some("0000000000000000"),
+            "{set}: {text}"
+        );
+    }
+    assert_eq!(crate::sandbox::status_field(&text, "NoNewPrivs"), Some("1"));
 }

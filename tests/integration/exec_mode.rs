@@ -416,6 +416,76 @@ fn group_add_and_group_of_extend_the_supplementary_groups() {
 }
 
 #[test]
+fn group_of_never_follows_a_link_the_target_planted_nor_gives_group_0_unasked() {
+    if !root_or_skip("group_of_never_follows_a_link_the_target_planted_nor_gives_group_0_unasked") {
+        return;
+    }
+    let sandbox = sandbox();
+    // A volume the target owns, where it planted links to files of group 0 and 42 (shadow).
+    sandbox.write("/secret/shadow", "", 0o640);
+    std::os::unix::fs::chown(sandbox.path("/secret/shadow"), Some(0), Some(42)).expect("chown");
+    std::fs::create_dir_all(sandbox.path("/volume")).expect("mkdir");
+    std::os::unix::fs::chown(sandbox.path("/volume"), Some(3000), Some(3000)).expect("chown");
+    std::os::unix::fs::symlink("/secret/shadow", sandbox.path("/volume/app.sock")).expect("ln");
+    std::os::unix::fs::symlink("/etc/passwd", sandbox.path("/volume/root.sock")).expect("ln");
+    for link in ["/volume/app.sock", "/volume/root.sock"] {
+        let out = sandbox.run(&["sudrop", "--group-of", link, "app", "id", "-G"]);
+        assert_eq!(
+            (code(&out), stdout(&out).as_str()),
+            (125, ""),
+            "{link}: {out:?}"
+        );
+        assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    }
+    // Group 0 from a path (here /etc/passwd, root's) only when --group-add says 0 as well.
+    let out = sandbox.run(&["sudrop", "--group-of", "/etc/passwd", "app", "id", "-G"]);
+    assert_eq!((code(&out), stdout(&out).as_str()), (125, ""), "{out:?}");
+    assert!(stderr(&out).contains("group 0"), "{}", stderr(&out));
+    let out = sandbox.run(&[
+        "sudrop",
+        "--group-add",
+        "root",
+        "--group-of",
+        "/etc/passwd",
+        "app",
+        "id",
+        "-G",
+    ]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "3000 0\n"),
+        "{out:?}"
+    );
+    // A real file in a directory the target can write: used, with a warning that it could be
+    // replaced; in a directory it cannot write, no warning.
+    sandbox.write("/volume/data.sock", "", 0o660);
+    std::os::unix::fs::chown(sandbox.path("/volume/data.sock"), Some(0), Some(4343))
+        .expect("chown");
+    let out = sandbox.run(&[
+        "sudrop",
+        "--group-of",
+        "/volume/data.sock",
+        "app",
+        "id",
+        "-G",
+    ]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "3000 4343\n"),
+        "{out:?}"
+    );
+    assert!(
+        stderr(&out).contains("its directory /volume is writable by uid 3000"),
+        "{}",
+        stderr(&out)
+    );
+    sandbox.write("/dev-like/card0", "", 0o660);
+    std::os::unix::fs::chown(sandbox.path("/dev-like/card0"), Some(0), Some(4343)).expect("chown");
+    let out = sandbox.run(&["sudrop", "--group-of", "/dev-like/card0", "app", "id", "-G"]);
+    assert_eq!((code(&out), stderr(&out).as_str()), (0, ""), "{out:?}");
+}
+
+#[test]
 fn a_user_target_can_reopen_stdout_and_stderr_pipes_and_files_keep_their_owner() {
     if !root_or_skip("a_user_target_can_reopen_stdout_and_stderr_pipes_and_files_keep_their_owner")
     {
@@ -448,4 +518,109 @@ fn a_user_target_can_reopen_stdout_and_stderr_pipes_and_files_keep_their_owner()
         "sudrop app true > /tmp/log; set -- $(ls -ln /tmp/log); echo owner=$3",
     ]);
     assert_eq!(stdout(&out), "owner=0\n", "{out:?}");
+}
+
+#[test]
+fn the_target_may_write_its_stdout_pipe_again_but_never_read_it_or_change_its_mode() {
+    if !root_or_skip(
+        "the_target_may_write_its_stdout_pipe_again_but_never_read_it_or_change_its_mode",
+    ) {
+        return;
+    }
+    let sandbox = sandbox();
+    // The pipe stays root's; the target's group may only write it. Reading it back would
+    // show what a root sibling writes into the same pipe; a chmod would undo all that.
+    // ($$: the shell's own descriptors; a command substitution has a pipe of its own.)
+    let script = "set -- $(ls -lnL /proc/$$/fd/1); echo $1 $3 $4; \
+                  ( exec 3< /dev/stdout ) 2>/dev/null && echo readable || echo not-readable; \
+                  chmod 666 /proc/self/fd/1 2>/dev/null && echo chmod-ok || echo chmod-refused; \
+                  echo again > /dev/stdout";
+    let out = sandbox.run(&["sudrop", "app", "sh", "-c", script]);
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "prw--w---- 0 3000\nnot-readable\nchmod-refused\nagain\n"),
+        "{out:?}"
+    );
+    // stdin (a pipe too): the group may read it again, never write into it.
+    let script = "set -- $(ls -lnL /proc/$$/fd/0); echo $1 $3 $4";
+    let command = sandbox.command(&Launch::default(), &["sudrop", "app", "sh", "-c", script]);
+    let out = with_stdin_pipe(command);
+    assert_eq!(stdout(&out), "prw-r----- 0 3000\n", "{out:?}");
+}
+
+/// Runs `command` with an anonymous pipe of the test's own as stdin.
+fn with_stdin_pipe(mut command: std::process::Command) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdin = child.stdin.take();
+    let output = child.wait_with_output().expect("wait");
+    drop(stdin);
+    output
+}
+
+#[test]
+fn named_fifos_and_sockets_on_stdio_are_never_handed_over() {
+    if !root_or_skip("named_fifos_and_sockets_on_stdio_are_never_handed_over") {
+        return;
+    }
+    let sandbox = sandbox();
+    // A root-only FIFO in the file system, as stdout: it keeps its owner and mode for good.
+    let script = "mkfifo -m 600 /tmp/fifo; cat /tmp/fifo > /tmp/read & \
+                  sudrop app sh -c 'chmod 666 /proc/self/fd/1; echo through' > /tmp/fifo; \
+                  wait; cat /tmp/read; set -- $(ls -ln /tmp/fifo); echo $1 $3 $4";
+    let out = sandbox.run(&["sh", "-c", script]);
+    assert_eq!(stdout(&out), "through\nprw------- 0 0\n", "{out:?}");
+    // A listening TCP socket as stdin: its owner stays root (/proc/net/tcp), so no process of
+    // the target's uid can join the port with SO_REUSEPORT.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let socket = std::os::fd::OwnedFd::from(listener);
+    let mut command = sandbox.command(&Launch::default(), &["sudrop", "app", "true"]);
+    let out = command
+        .stdin(std::process::Stdio::from(socket))
+        .output()
+        .expect("run");
+    assert_eq!(code(&out), 0, "{out:?}");
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let local = format!(":{port:04X}");
+    let row = table
+        .lines()
+        .find(|row| {
+            row.split_whitespace()
+                .nth(1)
+                .is_some_and(|a| a.ends_with(&local))
+        })
+        .expect("the listener's row");
+    // Columns: sl local rem st tx:rx tr:when retrnsmt uid.
+    assert_eq!(row.split_whitespace().nth(7), Some("0"), "{row}");
+}
+
+#[test]
+fn nothing_is_handed_over_when_the_command_is_not_going_to_run() {
+    if !root_or_skip("nothing_is_handed_over_when_the_command_is_not_going_to_run") {
+        return;
+    }
+    let sandbox = sandbox();
+    // A refused limit (125) and a missing command (127) leave the caller's stdout pipe as it
+    // was: root's, mode 0600.
+    for (attempt, status) in [
+        ("sudrop --ulimit nofile=1048577:1048577 app true", 125),
+        ("sudrop app no-such-command", 127),
+        ("sudrop app /no/such/path", 127),
+    ] {
+        let script = format!(
+            "{attempt} 2>/dev/null; echo status=$?; set -- $(ls -lnL /proc/$$/fd/1); echo $1 $3 $4"
+        );
+        let out = sandbox.run(&["sh", "-c", &script]);
+        assert_eq!(
+            stdout(&out),
+            format!("status={status}\nprw------- 0 0\n"),
+            "{attempt}: {out:?}"
+        );
+    }
 }

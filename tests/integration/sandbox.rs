@@ -19,7 +19,7 @@ const TIME_LIMIT: Duration = Duration::from_secs(60);
 
 const APPLETS: &[&str] = &[
     "sh", "cat", "id", "grep", "echo", "env", "true", "false", "yes", "head", "sleep", "kill",
-    "ls", "printf", "test", "chmod", "touch", "wc", "tr",
+    "ls", "printf", "test", "chmod", "touch", "wc", "tr", "mkfifo",
 ];
 
 /// Whether the root tests can run here; prints why not when they cannot. Set

@@ -328,6 +328,33 @@ fn the_terminal_filter_goes_in_only_when_a_terminal_is_in_reach() {
         Some("1"),
         "{text}"
     );
+    // No terminal on 0, 1 or 2 and none controlling, but one inherited on descriptor 4: the
+    // command could make it its controlling terminal (setsid, TIOCSCTTY) and type into it,
+    // so the filter goes in.
+    let (_master, slave) = crate::pty::open();
+    let slave_fd = std::os::fd::AsRawFd::as_raw_fd(&slave);
+    let mut command = sandbox.command(&no_terminal, &["sudrop", "app", "probe", "status"]);
+    // SAFETY: dup2 is async-signal-safe; descriptor 4 is left open across the exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(move || {
+            if libc::dup2(slave_fd, 4) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    let text = crate::sandbox::stdout(&out);
+    assert_eq!(
+        crate::sandbox::status_field(&text, "Seccomp"),
+        Some("2"),
+        "{out:?}"
+    );
+    drop(slave);
     // At a terminal: the filter (mode 2).
     let mut terminal = Terminal::start(
         &sandbox,
