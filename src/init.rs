@@ -294,6 +294,14 @@ impl Init<'_> {
         let mut stop_was_held = false;
         let mut held_until: Option<Instant> = None;
         while self.status.is_none() {
+            // Checked on every turn, not only when the wait times out: a stream of other
+            // signals, or orphans ending, must not postpone the held SIGTERM.
+            if held_until.is_some_and(|until| Instant::now() >= until) {
+                held_until = None;
+                self.log.say(format_args!("init: the stop delay is over"));
+                self.forward(Signal::TERM);
+                continue;
+            }
             let timeout = held_until.map(|until| until.saturating_duration_since(Instant::now()));
             match self.next_signal(timeout) {
                 Some(Signal::CHLD) => self.reap(),
@@ -317,12 +325,8 @@ impl Init<'_> {
                     }
                 }
                 Some(signal) => self.forward(signal),
-                None => {
-                    if held_until.take().is_some() {
-                        self.log.say(format_args!("init: the stop delay is over"));
-                        self.forward(Signal::TERM);
-                    }
-                }
+                // Time ran out: the check at the top of the loop releases the SIGTERM.
+                None => {}
             }
         }
     }

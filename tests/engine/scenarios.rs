@@ -112,24 +112,28 @@ fn ctrl_c_through_docker_run_it_ends_the_command_with_130() {
     command
         .env("DOCKER_HOST", docker_host())
         .args(["run", "-it", "--rm", "--entrypoint", "sudrop", &image])
-        .args(["--init", "app", "sh", "-c", "echo READY; sleep 100"]);
+        .args([
+            "--init",
+            "app",
+            "sh",
+            "-c",
+            "echo READY; read line; echo GOT-$line; sleep 100",
+        ]);
     crate::pty::attach(&mut command, &slave);
     let mut child = command.spawn().expect("docker run -it");
     drop(slave);
     let mut seen = String::new();
-    let deadline = Instant::now() + LIMIT;
-    while !seen.contains("READY") {
-        assert!(Instant::now() < deadline, "never ready: {seen:?}");
-        let mut buffer = [0u8; 512];
-        match master.read(&mut buffer) {
-            Ok(0) | Err(_) => panic!("the terminal closed early: {seen:?}"),
-            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
-        }
-    }
+    read_until(&mut master, &mut seen, "READY");
     // The client puts the terminal into raw mode on its own schedule, possibly after the
     // container's first output: until then a typed Ctrl-C would signal the client itself.
     wait_for_raw_mode(&master);
+    // Readiness of the whole input path, not a guess at it: a line typed now must reach the
+    // command through the client, the engine and the container's terminal. Only then is
+    // Ctrl-C typed, down the same path. (Typed as soon as the output showed READY, it was
+    // lost once in fifteen runs: the client can show output before it forwards input.)
     use std::io::Write;
+    master.write_all(b"ok\r").expect("typing a line");
+    read_until(&mut master, &mut seen, "GOT-ok");
     master.write_all(b"\x03").expect("typing Ctrl-C");
     // Keep draining the terminal so the client never blocks on a full buffer.
     std::thread::spawn(move || {
@@ -138,6 +142,20 @@ fn ctrl_c_through_docker_run_it_ends_the_command_with_130() {
     });
     let code = crate::support::wait_bounded(&mut child, LIMIT);
     assert_eq!(code, 130, "docker run -it after Ctrl-C");
+}
+
+/// Reads the terminal into `seen` until it holds `needle`, within [`LIMIT`] (the read itself
+/// blocks; a container that says nothing more ends the test at the engine's own limit).
+fn read_until(master: &mut std::fs::File, seen: &mut String, needle: &str) {
+    let deadline = Instant::now() + LIMIT;
+    while !seen.contains(needle) {
+        assert!(Instant::now() < deadline, "never saw {needle:?}: {seen:?}");
+        let mut buffer = [0u8; 512];
+        match master.read(&mut buffer) {
+            Ok(0) | Err(_) => panic!("the terminal closed early: {seen:?}"),
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buffer[..n])),
+        }
+    }
 }
 
 /// Waits (bounded) until the terminal no longer turns Ctrl-C into a signal of its own.

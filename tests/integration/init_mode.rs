@@ -608,6 +608,11 @@ const REPORTER: &str = "trap 'echo got-term; exit 0' TERM; trap 'echo got-int; e
 /// sudrop -v in init mode with `--stop-delay DELAY`, its messages joining stdout so that a
 /// test can see the hold begin, running [`REPORTER`].
 fn start_reporter_with_stop_delay(sandbox: &Sandbox, delay: &str) -> crate::sandbox::Running {
+    start_with_stop_delay(sandbox, delay, REPORTER)
+}
+
+/// As [`start_reporter_with_stop_delay`], with `script` as the command.
+fn start_with_stop_delay(sandbox: &Sandbox, delay: &str, script: &str) -> crate::sandbox::Running {
     sandbox.spawn_with(
         &Launch::default(),
         &[
@@ -622,7 +627,7 @@ fn start_reporter_with_stop_delay(sandbox: &Sandbox, delay: &str) -> crate::sand
             "app",
             "sh",
             "-c",
-            REPORTER,
+            script,
         ],
     )
 }
@@ -662,6 +667,53 @@ fn stop_delay_holds_the_first_sigterm_while_other_signals_pass() {
     );
     let (status, lines, err) = running.finish();
     assert_eq!(status, 0, "{lines:?} {err}");
+}
+
+#[test]
+fn a_signal_storm_does_not_postpone_the_end_of_the_stop_delay() {
+    if !root_or_skip("a_signal_storm_does_not_postpone_the_end_of_the_stop_delay") {
+        return;
+    }
+    // Once the hold has begun, a real-time signal (which the command ignores) arrives back to
+    // back for up to 20 s; real-time signals queue, so the init always has one to read. The
+    // held SIGTERM must still go after its one second: before, it went only when a wait timed
+    // out, that is, once the storm was over.
+    let storm_signal = libc::SIGRTMIN() + 1;
+    let script = format!(
+        "trap 'echo got-term; exit 0' TERM; trap '' {storm_signal}; echo ready; \
+         while true; do sleep 0.05; done"
+    );
+    let sandbox = sandbox();
+    let mut running = start_with_stop_delay(&sandbox, "1s", &script);
+    running.wait_for("ready");
+    running.signal(libc::SIGTERM);
+    running.wait_for("SIGTERM held");
+    let held = Instant::now();
+    let pid = running.pid();
+    let storming = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let storm = {
+        let storming = storming.clone();
+        std::thread::spawn(move || {
+            let end = Instant::now() + Duration::from_secs(20);
+            while storming.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < end {
+                // SAFETY: kill has no memory arguments. EAGAIN (the queue is full) is fine;
+                // only the init's end stops the storm early.
+                let sent = unsafe { libc::kill(pid, storm_signal) };
+                if sent != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+                {
+                    break;
+                }
+            }
+        })
+    };
+    running.wait_for("got-term");
+    let waited = held.elapsed();
+    storming.store(false, std::sync::atomic::Ordering::Relaxed);
+    storm.join().expect("storm thread");
+    let (status, lines, err) = running.finish();
+    assert_eq!(status, 0, "{lines:?} {err}");
+    // Well before the storm's 20 s would have ended by itself.
+    assert!(waited < Duration::from_secs(15), "{waited:?}");
 }
 
 #[test]
