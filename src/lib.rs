@@ -92,8 +92,7 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         gid: gids[0],
     };
     let (mut target, explicit_group, mut added_groups) = resolve_target(args, caller, log)?;
-    let unswitched =
-        args.if_privileged && skip_the_switch(&mut target, &mut added_groups, (uids, gids), log)?;
+    // What the spec resolves to, said before --if-privileged may put the caller in its place.
     log.say(format_args!(
         "'{}' is uid {} gid {} groups [{}] home '{}' name '{}'",
         log::shown(args.user_spec.to_bytes()),
@@ -103,6 +102,8 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         log::shown(&target.home),
         log::shown(target.name.as_deref().unwrap_or_default()),
     ));
+    let unswitched =
+        args.if_privileged && skip_the_switch(&mut target, &mut added_groups, (uids, gids), log)?;
     let env = if unswitched {
         exec::unswitched_environment(environ)
     } else {
