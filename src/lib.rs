@@ -63,6 +63,16 @@ pub fn main(argv: &[&CStr]) -> u8 {
     };
     run(&args, &environ).unwrap_or_else(|error| {
         log::error(format_args!("{error}"));
+        let not_found = matches!(
+            error,
+            Error::CommandNotFound { .. } | Error::UnsearchablePath { .. }
+        );
+        if not_found && cli::is_own_option(args.command.to_bytes()) {
+            log::error(format_args!(
+                "'{}' is an option of sudrop's: options go before USER-SPEC",
+                log::shown(args.command.to_bytes())
+            ));
+        }
         error.exit_code()
     })
 }

@@ -188,3 +188,29 @@ fn the_init_does_not_hold_inherited_descriptors_open() {
         "no EOF while the command ran: the init held descriptor 5"
     );
 }
+
+#[test]
+fn an_option_after_user_spec_is_not_found_with_a_hint() {
+    // "" is the caller itself: no switch, so any user can run this.
+    for option in ["--init", "-v", "--stop-delay=5s"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sudrop"))
+            .args(["", option, "id"])
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .expect("run sudrop");
+        assert_eq!(out.status.code(), Some(127), "{option}: {out:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("options go before USER-SPEC"),
+            "{option}: {err}"
+        );
+    }
+    // A command that merely looks like an option gets no hint.
+    let out = Command::new(env!("CARGO_BIN_EXE_sudrop"))
+        .args(["", "--no-such-option", "id"])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("run sudrop");
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+    assert!(!text(&out.stderr).contains("options go before"), "{out:?}");
+}

@@ -137,6 +137,23 @@ const fn valued(id: &'static str, value_name: &'static str, repeatable: bool) ->
     }
 }
 
+/// Whether `word` is one of sudrop's own options as written on a command line (`--init`,
+/// `--stop-delay=5s`, `-i`, `-v`), for the hint when one came after USER-SPEC.
+pub fn is_own_option(word: &[u8]) -> bool {
+    if let Some(long) = word.strip_prefix(b"--") {
+        let name = long.split(|&b| b == b'=').next().unwrap_or_default();
+        return OPTIONS.iter().any(|option| option.long.as_bytes() == name)
+            || name == b"help"
+            || name == b"version";
+    }
+    match word {
+        [b'-', short] => {
+            OPTIONS.iter().any(|option| option.short == Some(*short)) || *short == b'h'
+        }
+        _ => false,
+    }
+}
+
 impl OptionSpec {
     /// `--grace <DURATION>` or `--verbose`, as clap names an option in its messages.
     fn display(&self) -> String {

@@ -47,7 +47,8 @@ pub fn root_or_skip(test: &str) -> bool {
 }
 
 /// Why mount and PID namespaces cannot be made here (root without CAP_SYS_ADMIN, as in a
-/// default `docker run`), checked once per run; `None` when they can.
+/// default `docker run`, or a chroot whose root is no mount point), checked once per run;
+/// `None` when they can.
 fn namespaces_missing() -> Option<&'static str> {
     static MISSING: OnceLock<Option<String>> = OnceLock::new();
     MISSING
@@ -57,9 +58,10 @@ fn namespaces_missing() -> Option<&'static str> {
                 .output();
             match out {
                 Ok(out) if out.status.success() => None,
+                // What unshare said, as it said it: root without CAP_SYS_ADMIN (a default
+                // `docker run`) and a chroot whose root is no mount point fail differently.
                 Ok(out) => Some(format!(
-                    "cannot create mount and PID namespaces (needs root with CAP_SYS_ADMIN, e.g. \
-                     `docker run --privileged`): unshare said: {}",
+                    "`unshare --mount --pid --fork --mount-proc true` failed: {}",
                     String::from_utf8_lossy(&out.stderr).trim()
                 )),
                 Err(error) => Some(format!("cannot run unshare: {error}")),

@@ -238,9 +238,18 @@ fn man_page() -> std::io::Result<Vec<u8>> {
     Ok(page)
 }
 
+/// Adds a Rust target with rustup, once: only when it is not installed yet.
+pub(crate) fn ensure_rust_target(target: &str) -> Result<(), String> {
+    let installed = output("rustup", &["target", "list", "--installed"])?;
+    if installed.lines().any(|line| line.trim() == target) {
+        return Ok(());
+    }
+    run(command("rustup", &["target", "add", target]))
+}
+
 /// Builds one target's static binary and checks it: no ELF interpreter, within the budget.
 pub fn build_target(target: &str) -> Result<PathBuf, String> {
-    run(command("rustup", &["target", "add", target]))?;
+    ensure_rust_target(target)?;
     // `cargo auditable build`: the binary carries its dependency list (see sbom.rs).
     ensure_cargo_tool("auditable", "cargo-auditable")?;
     let mut build = cargo();
@@ -374,8 +383,11 @@ pub fn dist() -> Result<(), String> {
     let out_arg = out.display().to_string();
     let mut deb = cargo();
     deb.env("SOURCE_DATE_EPOCH", &date);
+    // Quiet: a static binary has no shared library for its "$auto" Depends to find, which
+    // cargo-deb would warn about (the empty field is dropped below).
     deb.args([
         "deb",
+        "--quiet",
         "--no-build",
         "--no-strip",
         "--package",
@@ -712,7 +724,10 @@ pub fn check() -> Result<(), String> {
             "{rpm} requires {extra:?}; it should require nothing"
         ));
     }
-    eprintln!("xtask: dist artifacts verified:\n{listing}");
+    eprintln!(
+        "xtask: dist artifacts verified (the .rpm holds {} files)",
+        listing.lines().count()
+    );
     check_apkbuild(&out.join("check/apk"))?;
     fs::remove_dir_all(out.join("check")).map_err(|e| e.to_string())
 }
@@ -729,8 +744,11 @@ fn check_apkbuild(work: &Path) -> Result<(), String> {
     let _ = fs::remove_dir_all(work);
     fs::create_dir_all(work).map_err(|e| e.to_string())?;
     let mut package = cargo();
+    // Quiet: the crate names no homepage or repository (there is none to name yet), which
+    // cargo would warn about on every run.
     package.args([
         "package",
+        "--quiet",
         "--no-verify",
         "--allow-dirty",
         "--package",

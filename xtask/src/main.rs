@@ -145,12 +145,17 @@ fn install_packages() -> Result<(), String> {
     install(PACKAGES)
 }
 
-fn install(packages: &[(&str, &str)]) -> Result<(), String> {
-    let missing: Vec<&str> = packages
+/// The packages whose file is not there.
+fn missing_packages<'a>(packages: &[(&'a str, &str)]) -> Vec<&'a str> {
+    packages
         .iter()
         .filter(|(_, path)| !Path::new(path).exists())
         .map(|(name, _)| *name)
-        .collect();
+        .collect()
+}
+
+fn install(packages: &[(&str, &str)]) -> Result<(), String> {
+    let missing = missing_packages(packages);
     if missing.is_empty() {
         return Ok(());
     }
@@ -163,13 +168,17 @@ fn install(packages: &[(&str, &str)]) -> Result<(), String> {
         c.args(["update", "-qq"]);
         c
     })?;
-    run({
+    // dpkg prints every unpacked package whatever apt-get's -qq: its output is shown only
+    // when the install fails.
+    eprintln!("xtask: installing {}", missing.join(" "));
+    stdout_of({
         let mut c = Command::new("apt-get");
         c.args(["install", "-y", "-qq", "--no-install-recommends"])
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive");
         c
     })
+    .map(drop)
 }
 
 /// Builds the static musl release binary (checked: static, within the size budget).
@@ -224,7 +233,22 @@ fn run_bench() -> Result<(), String> {
 }
 
 fn test() -> Result<(), String> {
-    install_packages()?;
+    let mut suite = Suite::default();
+    let missing = missing_packages(PACKAGES);
+    let install = if is_root() {
+        install(PACKAGES)
+    } else {
+        if !missing.is_empty() {
+            eprintln!(
+                "xtask: not root: cannot install {}; the steps that need them are skipped. To run \
+                 everything: sudo apt-get install -y {} (then run this as root)",
+                missing.join(" "),
+                missing.join(" ")
+            );
+        }
+        Ok(())
+    };
+    suite.check("install the test packages", install);
     let static_binary = match build_static() {
         Ok(path) => Some(path),
         Err(error) => {
@@ -233,12 +257,12 @@ fn test() -> Result<(), String> {
             None
         }
     };
-    run({
+    suite.check("cargo fmt --check", {
         let mut c = cargo();
         c.args(["fmt", "--all", "--", "--check"]);
-        c
-    })?;
-    run({
+        run(c)
+    });
+    suite.check("clippy", {
         let mut c = cargo();
         c.args([
             "clippy",
@@ -248,23 +272,31 @@ fn test() -> Result<(), String> {
             "-D",
             "warnings",
         ]);
-        c
-    })?;
-    if static_binary.is_some() {
-        // The release artifacts: tarballs for both targets, .deb, .rpm, checked.
-        dist::dist()?;
-        dist::check()?;
-        dist::check_reproducible()?;
-    }
-    let root_tests = match root_tests_missing() {
-        None => true,
-        Some(reason) => {
-            eprintln!("xtask: the root integration tests are skipped: {reason}");
-            false
+        run(c)
+    });
+    match (&static_binary, Path::new("/usr/bin/rpm").exists()) {
+        (None, _) => suite.skip("release artifacts", 2, "no static musl build"),
+        (Some(_), false) => suite.skip(
+            "release artifacts",
+            2,
+            "rpm is not installed, to list the .rpm (apt-get install rpm)",
+        ),
+        (Some(_), true) => {
+            // The release artifacts: tarballs for both targets, .deb, .rpm, checked; then
+            // the same again from a copy elsewhere.
+            suite.check(
+                "release artifacts",
+                dist::dist().and_then(|()| dist::check()),
+            );
+            suite.check("reproducible artifacts", dist::check_reproducible());
         }
-    };
+    }
+    let root_tests = root_tests_missing();
+    if let Some(reason) = &root_tests {
+        eprintln!("xtask: the root integration tests are skipped: {reason}");
+    }
     let mut tests = cargo();
-    if root_tests {
+    if root_tests.is_none() {
         tests.args(["test", "--workspace"]);
         tests.env("SUDROP_REQUIRE_ROOT_TESTS", "1");
     } else {
@@ -285,35 +317,102 @@ fn test() -> Result<(), String> {
     if let Some(path) = &static_binary {
         tests.env("SUDROP_TEST_BIN", path);
     }
-    let mut totals = run_counting(tests)?;
-    if !root_tests {
-        totals.ignored += count_tests("integration")? + count_tests("engine")?;
-    } else {
-        // The engine suite's tests were counted as ignored (skipped) above; when the engine
-        // runs here they move to passed or failed.
-        let engine = match static_binary {
-            None => Err("no static musl binary to put into the images".to_string()),
-            Some(_) => engine::start(),
-        };
-        match engine {
-            Err(reason) => eprintln!("xtask: the engine tests are skipped: {reason}"),
-            Ok(engine) => {
-                let ran = run_engine_suite(engine)?;
-                totals.passed += ran.passed;
-                totals.failed += ran.failed;
-                totals.ignored = totals.ignored.saturating_sub(ran.passed + ran.failed);
+    suite.tests("cargo test", run_counting(tests));
+    let engine_tests = count_tests("engine")?;
+    if let Some(reason) = &root_tests {
+        suite.skip("integration (root)", count_tests("integration")?, reason);
+        suite.skip(
+            "engine",
+            engine_tests,
+            &format!("the root tests cannot run: {reason}"),
+        );
+        return suite.finish();
+    }
+    // `cargo test --workspace` counted the engine suite's tests as ignored (skipped); when
+    // the engine runs here they move to passed or failed.
+    let engine = match static_binary {
+        None => Err("no static musl binary to put into the images".to_string()),
+        Some(_) => engine::start(),
+    };
+    match engine {
+        Err(reason) => suite.note_skipped("engine", engine_tests, &reason),
+        Ok(engine) => {
+            let (ran, result) = run_engine_suite(engine);
+            suite.totals.ignored = suite.totals.ignored.saturating_sub(ran.passed + ran.failed);
+            suite.tests("engine", (ran, result));
+        }
+    }
+    suite.finish()
+}
+
+/// What every step of `cargo xtask test` came to, for one closing line over all of them.
+#[derive(Default)]
+struct Suite {
+    totals: Totals,
+    failed: Vec<String>,
+    skipped: Vec<String>,
+}
+
+impl Suite {
+    /// A step that is one check: one passed, or one failed.
+    fn check(&mut self, step: &str, result: Result<(), String>) {
+        match result {
+            Ok(()) => self.totals.passed += 1,
+            Err(error) => {
+                eprintln!("xtask: {step} failed: {error}");
+                self.totals.failed += 1;
+                self.failed.push(step.into());
             }
         }
     }
-    // One closing line for the whole suite, whatever test binary happened to run last.
-    println!(
-        "{} passed, {} failed, {} skipped",
-        totals.passed, totals.failed, totals.ignored
-    );
-    if totals.passed == 0 {
-        return Err("no test ran".into());
+
+    /// A step that runs test binaries: their counts, and whether it failed as a whole.
+    fn tests(&mut self, step: &str, (totals, result): (Totals, Result<(), String>)) {
+        self.totals.passed += totals.passed;
+        self.totals.failed += totals.failed;
+        self.totals.ignored += totals.ignored;
+        if let Err(error) = result {
+            eprintln!("xtask: {step} failed: {error}");
+            // A build failure counts no test: the step itself is one failure.
+            self.totals.failed += u64::from(totals.failed == 0);
+            self.failed.push(step.into());
+        }
     }
-    Ok(())
+
+    /// A step not run: its tests count as skipped.
+    fn skip(&mut self, step: &str, count: u64, reason: &str) {
+        self.totals.ignored += count;
+        self.note_skipped(step, count, reason);
+    }
+
+    /// A step not run whose tests another step already counted as skipped: only the reason.
+    fn note_skipped(&mut self, step: &str, count: u64, reason: &str) {
+        self.skipped
+            .push(format!("{step} ({count} tests): {reason}"));
+    }
+
+    /// Says what was skipped and why, what failed, and closes with one line for the whole run.
+    fn finish(self) -> Result<(), String> {
+        for skipped in &self.skipped {
+            eprintln!("xtask: skipped: {skipped}");
+        }
+        if !self.failed.is_empty() {
+            eprintln!("xtask: failed steps: {}", self.failed.join(", "));
+        }
+        let Totals {
+            passed,
+            failed,
+            ignored,
+        } = self.totals;
+        println!("{passed} passed, {failed} failed, {ignored} skipped");
+        if !self.failed.is_empty() {
+            return Err(format!("failed: {}", self.failed.join(", ")));
+        }
+        if passed == 0 {
+            return Err("no test ran".into());
+        }
+        Ok(())
+    }
 }
 
 /// Why the root integration tests cannot run here, if they cannot: not root, or no mount and
@@ -328,8 +427,7 @@ fn root_tests_missing() -> Option<String> {
     match out {
         Ok(out) if out.status.success() => None,
         Ok(out) => Some(format!(
-            "cannot create mount and PID namespaces (needs CAP_SYS_ADMIN, e.g. `docker run \
-             --privileged`): {}",
+            "`unshare --mount --pid --fork --mount-proc true` failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         )),
         Err(error) => Some(format!("cannot run unshare: {error}")),
@@ -339,9 +437,9 @@ fn root_tests_missing() -> Option<String> {
 /// `cargo xtask engine-test`: only the end-to-end suite, with its engine (root).
 fn engine_test() -> Result<(), String> {
     build_static()?;
-    let totals = run_engine_suite(engine::start()?)?;
+    let (totals, result) = run_engine_suite(engine::start()?);
     println!("{} passed, {} failed", totals.passed, totals.failed);
-    Ok(())
+    result
 }
 
 /// How many tests one test binary (`tests/<name>`) holds.
@@ -356,7 +454,7 @@ fn count_tests(name: &str) -> Result<u64, String> {
 
 /// The end-to-end suite (`tests/engine/`) against the engine just started, which it stops
 /// whatever the outcome; prints the figures the suite measured.
-fn run_engine_suite(mut engine: engine::Engine) -> Result<Totals, String> {
+fn run_engine_suite(mut engine: engine::Engine) -> (Totals, Result<(), String>) {
     let results = project_root().join("target/engine/results.txt");
     let _ = std::fs::remove_file(&results);
     let mut tests = cargo();
@@ -437,46 +535,68 @@ struct Totals {
     ignored: u64,
 }
 
-/// Runs `cargo test`, passing its output through and adding up libtest's result lines.
-fn run_counting(mut command: Command) -> Result<Totals, String> {
+/// Runs `cargo test`, passing its output through and adding up libtest's result lines: the
+/// counts, and whether the command succeeded.
+fn run_counting(mut command: Command) -> (Totals, Result<(), String>) {
     use std::io::{BufRead, BufReader};
     eprintln!("xtask: running {command:?}");
-    let mut child = command
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
     let mut totals = Totals::default();
-    let stdout = child.stdout.take().expect("piped stdout");
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|e| format!("reading cargo test output: {e}"))?;
-        println!("{line}");
-        if let Some(counts) = line.strip_prefix("test result: ") {
-            for part in counts.split(['.', ';']) {
-                let mut words = part.split_whitespace();
-                let (Some(number), Some(what)) = (words.next(), words.next()) else {
-                    continue;
-                };
-                let Ok(number) = number.parse::<u64>() else {
-                    continue;
-                };
-                match what {
-                    "passed" => totals.passed += number,
-                    "failed" => totals.failed += number,
-                    "ignored" => totals.ignored += number,
-                    _ => {}
-                }
+    let spawned = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => return (totals, Err(format!("cannot start {command:?}: {e}"))),
+    };
+    // A test that cannot run here says `SKIPPED name: why` on stderr and returns, which
+    // libtest counts as passed: those move to skipped.
+    let stderr = child.stderr.take().map(|stderr| {
+        std::thread::spawn(move || {
+            let mut skipped = 0;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                skipped += u64::from(line.starts_with("SKIPPED "));
+            }
+            skipped
+        })
+    });
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(counts) = line.strip_prefix("test result: ") {
+                totals.add(counts);
             }
         }
     }
-    let status = child
-        .wait()
-        .map_err(|e| format!("waiting for {command:?}: {e}"))?;
-    if !status.success() {
-        println!(
-            "{} passed, {} failed, {} skipped",
-            totals.passed, totals.failed, totals.ignored
-        );
-        return Err(format!("{command:?} failed: {status}"));
+    let skipped = stderr.map_or(0, |reader| reader.join().unwrap_or(0));
+    totals.passed = totals.passed.saturating_sub(skipped);
+    totals.ignored += skipped;
+    let result = match child.wait() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("{command:?} failed: {status}")),
+        Err(e) => Err(format!("waiting for {command:?}: {e}")),
+    };
+    (totals, result)
+}
+
+impl Totals {
+    /// Adds one libtest result line's counts (`ok. 3 passed; 0 failed; 1 ignored; ...`).
+    fn add(&mut self, counts: &str) {
+        for part in counts.split(['.', ';']) {
+            let mut words = part.split_whitespace();
+            let (Some(number), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(number) = number.parse::<u64>() else {
+                continue;
+            };
+            match what {
+                "passed" => self.passed += number,
+                "failed" => self.failed += number,
+                "ignored" => self.ignored += number,
+                _ => {}
+            }
+        }
     }
-    Ok(totals)
 }
