@@ -228,21 +228,39 @@ fn docker_exec_of_sudrop_init_leaves_nothing_behind() {
     );
 }
 
-/// OpenShift's random uid: without the privilege to switch, `--if-privileged` runs the command
-/// as the caller; without the flag that is an error (125).
+/// OpenShift's random uid (in group 0, as OpenShift runs it): without the privilege to switch,
+/// `--if-privileged` runs the command as the caller when the target is in group 0 too (as
+/// OpenShift asks of images); for a target outside group 0, and without the flag, that is an
+/// error (125): the fallback never adds group 0, nor root.
 #[test]
 #[ignore = "needs the engine that cargo xtask test starts"]
 fn random_uid_with_if_privileged_and_matching_user() {
     let out = run_sudrop(
         &["--user", "1000650000"],
-        &["--if-privileged", "app", "id", "-u"],
+        &["--if-privileged", "app:0", "id", "-u"],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim(), "1000650000");
-    let refused = run_sudrop(&["--user", "1000650000"], &["app", "id", "-u"]);
+    for args in [
+        &["--if-privileged", "app", "id", "-u"][..],
+        &["app:0", "id", "-u"][..],
+    ] {
+        let refused = run_sudrop(&["--user", "1000650000"], args);
+        assert_eq!(
+            (refused.status.code(), text(&refused.stdout).as_str()),
+            (Some(125), ""),
+            "{args:?}: {}",
+            text(&refused.stderr)
+        );
+    }
+    // Root without CAP_SETUID and CAP_SETGID is never a fallback either.
+    let refused = run_sudrop(
+        &["--cap-drop", "SETUID", "--cap-drop", "SETGID"],
+        &["--if-privileged", "app", "id", "-u"],
+    );
     assert_eq!(
-        refused.status.code(),
-        Some(125),
+        (refused.status.code(), text(&refused.stdout).as_str()),
+        (Some(125), ""),
         "{}",
         text(&refused.stderr)
     );
