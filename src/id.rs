@@ -1,4 +1,4 @@
-//! Typed user and group ids, and the one strict rule for reading an id from text.
+//! Typed user, group and process ids, and the one strict rule for reading an id from text.
 
 use std::fmt;
 
@@ -29,6 +29,16 @@ impl fmt::Display for Uid {
 
 impl fmt::Display for Gid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A process id (or, negated, a process group for `kill`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pid(pub i32);
+
+impl std::fmt::Display for Pid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
     }
 }

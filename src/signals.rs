@@ -1,7 +1,31 @@
 //! Signal names and the values of the init options: `--rewrite`, `--remap-exit`, `--grace`.
 
-use crate::sys::signal::Signal;
 use std::time::Duration;
+
+/// A signal number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Signal(pub i32);
+
+impl Signal {
+    pub const HUP: Signal = Signal(libc::SIGHUP);
+    pub const INT: Signal = Signal(libc::SIGINT);
+    pub const QUIT: Signal = Signal(libc::SIGQUIT);
+    pub const USR1: Signal = Signal(libc::SIGUSR1);
+    pub const KILL: Signal = Signal(libc::SIGKILL);
+    pub const TERM: Signal = Signal(libc::SIGTERM);
+    pub const CHLD: Signal = Signal(libc::SIGCHLD);
+    pub const STOP: Signal = Signal(libc::SIGSTOP);
+    pub const PIPE: Signal = Signal(libc::SIGPIPE);
+
+    /// The first real-time signal the C library leaves to applications.
+    pub fn realtime_min() -> Signal {
+        Signal(libc::SIGRTMIN())
+    }
+
+    pub fn realtime_max() -> Signal {
+        Signal(libc::SIGRTMAX())
+    }
+}
 
 /// Standard signal names by number (Linux x86_64/aarch64 numbering).
 const NAMES: &[(&str, i32)] = &[

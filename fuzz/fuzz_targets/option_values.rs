@@ -61,5 +61,5 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn libc_rtmax() -> i32 {
-    sudrop::sys::signal::Signal::realtime_max().0
+    sudrop::signals::Signal::realtime_max().0
 }

@@ -13,30 +13,13 @@ pub mod definition;
 
 use crate::capability::{CapMask, parse_cap_list};
 use crate::error::EXIT_FAILURE;
+use crate::init::{DEFAULT_GRACE, Options as InitOptions};
 use crate::limits::{Ulimit, parse_ulimit, parse_umask};
 use crate::signals::{parse_duration, parse_remap, parse_rewrite, parse_signal};
-use crate::sys::signal::Signal;
 use std::ffi::CStr;
 use std::time::Duration;
 
 pub use definition::command;
-
-/// What `--init` and its options ask for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InitOptions {
-    /// Forward to the command alone instead of its process group.
-    pub single_child: bool,
-    /// Signal rewrites, first match wins; `None` drops the signal.
-    pub rewrites: Vec<(Signal, Option<Signal>)>,
-    pub remap_exit: Vec<(u8, u8)>,
-    /// How long leftovers get between SIGTERM and SIGKILL.
-    pub grace: Duration,
-    /// How long the first SIGTERM is held before it is forwarded (zero: not held).
-    pub stop_delay: Duration,
-    pub pdeathsig: Option<Signal>,
-}
-
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 /// The environment variables options can also come from, for images whose CMD must not change
 /// (the init's options, and `--allow-new-privs`). A flag on the command line wins over its

@@ -1,4 +1,5 @@
 use super::*;
+use crate::signals::Signal;
 use definition::parsing_command;
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;

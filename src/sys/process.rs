@@ -1,17 +1,8 @@
 //! Processes, process groups, terminals and the init's prctl bits.
 
-use super::signal::Signal;
 use super::{Errno, check};
-
-/// A process id (or, negated, a process group for [`kill`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pid(pub i32);
-
-impl std::fmt::Display for Pid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
+pub use crate::id::Pid;
+use crate::signals::Signal;
 
 /// Whom [`kill`] signals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,34 +1,11 @@
 //! Signal numbers, masks, dispositions and the signalfd the init reads.
 
-use super::process::Pid;
 use super::{Errno, check};
+use crate::id::Pid;
+pub use crate::signals::Signal;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
-
-/// A signal number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Signal(pub i32);
-
-impl Signal {
-    pub const HUP: Signal = Signal(libc::SIGHUP);
-    pub const INT: Signal = Signal(libc::SIGINT);
-    pub const QUIT: Signal = Signal(libc::SIGQUIT);
-    pub const KILL: Signal = Signal(libc::SIGKILL);
-    pub const TERM: Signal = Signal(libc::SIGTERM);
-    pub const CHLD: Signal = Signal(libc::SIGCHLD);
-    pub const STOP: Signal = Signal(libc::SIGSTOP);
-    pub const PIPE: Signal = Signal(libc::SIGPIPE);
-
-    /// The first real-time signal the C library leaves to applications.
-    pub fn realtime_min() -> Signal {
-        Signal(libc::SIGRTMIN())
-    }
-
-    pub fn realtime_max() -> Signal {
-        Signal(libc::SIGRTMAX())
-    }
-}
 
 /// A signal mask, as `sigprocmask` takes it.
 #[derive(Clone, Copy)]

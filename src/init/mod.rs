@@ -25,19 +25,37 @@
 //! - Not PID 1, sudrop makes itself a child subreaper, so orphans still come to it and nothing
 //!   the command started outlives it.
 
-use crate::cli::InitOptions;
+pub mod machine;
+#[cfg(test)]
+mod scripted;
+
 use crate::error::Error;
 use crate::exec::{self, Prepared};
+use crate::id::Pid;
 use crate::log::{self, Log};
-use crate::signals::signal_name;
+use crate::signals::{Signal, signal_name};
 use crate::sys::Errno;
-use crate::sys::process::{self, ChildState, KillTarget, Pid};
-use crate::sys::signal::{self, Mask, Signal, SignalFd};
+use crate::sys::process::{self, ChildState, KillTarget};
+use crate::sys::signal::{self, Mask, SignalFd};
+use machine::{Action, Event, Machine, Note};
 use std::time::{Duration, Instant};
 
-/// After SIGKILL, how long to wait for the killed to be reaped. Only processes sudrop may not
-/// signal (another user's) can outlast it; sudrop then exits anyway.
-const KILL_REAP_LIMIT: Duration = Duration::from_secs(5);
+/// What `--init` and its options ask for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Forward to the command alone instead of its process group.
+    pub single_child: bool,
+    /// Signal rewrites, first match wins; `None` drops the signal.
+    pub rewrites: Vec<(Signal, Option<Signal>)>,
+    pub remap_exit: Vec<(u8, u8)>,
+    /// How long leftovers get between SIGTERM and SIGKILL.
+    pub grace: Duration,
+    /// How long the first SIGTERM is held before it is forwarded (zero: not held).
+    pub stop_delay: Duration,
+    pub pdeathsig: Option<Signal>,
+}
+
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 /// The launcher's signal state, restored in the child.
 pub struct LauncherSignals {
@@ -64,15 +82,6 @@ pub fn block_signals() -> Result<(LauncherSignals, SignalFd), Error> {
         },
         signal_fd,
     ))
-}
-
-/// How the exit status is computed: the command's code, or 128+N for death by signal N.
-fn exit_status(state: ChildState) -> Option<u8> {
-    match state {
-        ChildState::Exited(_, code) => Some(code),
-        ChildState::Killed(_, signal) => Some((128 + signal.0) as u8),
-        _ => None,
-    }
 }
 
 /// A process as /proc/PID/stat describes it.
@@ -145,37 +154,157 @@ fn descendants_in(root: i32, mut processes: Vec<ProcStat>) -> Vec<(i32, i32)> {
     found
 }
 
-fn send(target: KillTarget, signal: Signal) -> Result<(), Errno> {
-    process::kill(target, signal)
+/// The calls the init makes, behind which the kernel stands; [`LinuxInit`] is the real one.
+pub trait Kernel {
+    /// The next signal, or `None` once `deadline` has passed.
+    fn next_signal(&mut self, deadline: Option<Instant>) -> Option<Signal>;
+    fn now(&self) -> Instant;
+    fn reap_one(&mut self) -> Result<ChildState, Errno>;
+    fn send(&mut self, target: KillTarget, signal: Signal) -> Result<(), Errno>;
+    /// Every process below the init with its process group; `None` without `/proc`.
+    fn leftovers(&mut self) -> Option<Vec<(Pid, Pid)>>;
+    /// Stops the init until it is continued, then gives the command the terminal back.
+    fn follow_stop(&mut self);
 }
 
-/// The running init.
-struct Init<'a> {
-    options: &'a InitOptions,
+/// Runs `machine` against `kernel` until it exits; returns the exit status. `pending` is a
+/// signal to forward at once (the parent died before the parent-death signal was armed).
+pub fn drive(
+    kernel: &mut impl Kernel,
+    machine: &mut Machine<'_>,
+    pending: Option<Signal>,
     log: Log,
+) -> u8 {
+    let mut actions = Vec::new();
+    let mut notes = Vec::new();
+    if let Some(signal) = pending {
+        machine.forward_now(signal, &mut actions, &mut notes);
+    }
+    loop {
+        let mut next = 0;
+        while let Some(action) = actions.get(next).cloned() {
+            next += 1;
+            match action {
+                Action::Send(target, signal) => match kernel.send(target, signal) {
+                    Ok(()) | Err(Errno::ESRCH) => {}
+                    Err(errno) => log::error(format_args!(
+                        "init: kill({target:?}, {}): {}",
+                        signal_name(signal),
+                        errno.desc()
+                    )),
+                },
+                Action::Reap => loop {
+                    // An error other than ECHILD would be a kernel bug: end the reap.
+                    let state = kernel.reap_one().unwrap_or(ChildState::Running);
+                    let last = matches!(state, ChildState::Running | ChildState::NoChildren);
+                    machine.on(Event::Child(state), kernel.now(), &mut actions, &mut notes);
+                    say(log, &mut notes);
+                    if last {
+                        break;
+                    }
+                },
+                Action::ListLeftovers => {
+                    let leftovers = kernel.leftovers();
+                    machine.on(
+                        Event::Leftovers(leftovers),
+                        kernel.now(),
+                        &mut actions,
+                        &mut notes,
+                    );
+                }
+                Action::FollowStop => {
+                    kernel.follow_stop();
+                    log.say(format_args!("init: continued"));
+                }
+                Action::ReportSurvivors => log::error(format_args!(
+                    "init: processes sudrop may not kill are still running"
+                )),
+                Action::Exit(status) => {
+                    say(log, &mut notes);
+                    return status;
+                }
+            }
+            say(log, &mut notes);
+        }
+        actions.clear();
+        let event = match kernel.next_signal(machine.deadline()) {
+            Some(signal) => Event::Signal(signal),
+            None => Event::Deadline,
+        };
+        machine.on(event, kernel.now(), &mut actions, &mut notes);
+        say(log, &mut notes);
+    }
+}
+
+/// Says what the machine noted, for `--verbose`.
+fn say(log: Log, notes: &mut Vec<Note>) {
+    for note in notes.drain(..) {
+        match note {
+            Note::Held(delay) => log.say(format_args!(
+                "init: SIGTERM held for {} ms (--stop-delay)",
+                delay.as_millis()
+            )),
+            Note::DelayEnds(signal) => log.say(format_args!(
+                "init: {}: the stop delay ends",
+                signal_name(signal)
+            )),
+            Note::DelayOver => log.say(format_args!("init: the stop delay is over")),
+            Note::Dropped(signal) => {
+                log.say(format_args!("init: dropping {}", signal_name(signal)))
+            }
+            Note::Forwarded(received, sent, target) => log.say(format_args!(
+                "init: {} -> {} to {}",
+                signal_name(received),
+                signal_name(sent),
+                match target {
+                    KillTarget::Process(_) => "the command",
+                    _ => "the command's process group",
+                }
+            )),
+            Note::Ended(pid, status) => log.say(format_args!(
+                "init: the command (pid {pid}) ended with status {status}"
+            )),
+            Note::Reaped(pid) => log.say(format_args!("init: reaped pid {pid}")),
+            Note::Stopped => log.say(format_args!("init: the command was stopped")),
+            Note::NotForwarded(signal) => log.say(format_args!(
+                "init: draining; {} not forwarded",
+                signal_name(signal)
+            )),
+            Note::Draining(grace) => log.say(format_args!(
+                "init: the command left processes behind; SIGTERM and {} ms of grace",
+                grace.as_millis()
+            )),
+            Note::GraceOver => log.say(format_args!(
+                "init: grace period over; SIGKILL to what is left"
+            )),
+            Note::ToLeftover(pid, signal) => log.say(format_args!(
+                "init: {} to leftover pid {pid}",
+                signal_name(signal)
+            )),
+            Note::Exiting(status) => log.say(format_args!("init: exiting with {status}")),
+        }
+    }
+}
+
+/// The real kernel, through the syscall layer.
+pub struct LinuxInit {
     signal_fd: SignalFd,
+    own_pid: Pid,
     child: Pid,
-    is_pid_1: bool,
-    /// The command's status once it has been reaped.
-    status: Option<u8>,
-    /// Whether a terminating signal already went to the command's whole process group.
-    group_terminated: bool,
-    /// Whether `waitpid` said there are no children left.
-    no_children: bool,
     /// The terminal handed to the command, to hand back after a job-control stop.
     terminal: Option<i32>,
 }
 
-impl Init<'_> {
-    /// Waits for one signal, up to `timeout` (`None`: forever). `None` back means time ran out.
+impl Kernel for LinuxInit {
     /// A signal the init caused itself is dropped: a write to a broken stderr queues a SIGPIPE
     /// from the init to the init, and forwarding it would only lead to the next one.
-    fn next_signal(&self, timeout: Option<Duration>) -> Option<Signal> {
-        let own_pid = process::pid();
+    fn next_signal(&mut self, deadline: Option<Instant>) -> Option<Signal> {
         loop {
+            let timeout =
+                deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
             return match self.signal_fd.next(timeout) {
                 // (The one signal the init sends itself on purpose, SIGSTOP, is never read.)
-                Ok(Some(received)) if received.sender == own_pid => continue,
+                Ok(Some(received)) if received.sender == self.own_pid => continue,
                 Ok(received) => received.map(|received| received.signal),
                 // EINTR cannot really happen with every signal blocked; anything else would be
                 // a kernel bug. Either way, reap in case children died meanwhile.
@@ -185,224 +314,33 @@ impl Init<'_> {
         }
     }
 
-    /// Reaps every child that has exited, noting the command's status.
-    fn reap(&mut self) {
-        loop {
-            match process::reap_one() {
-                Ok(ChildState::Running) | Err(_) => return,
-                Ok(ChildState::NoChildren) => {
-                    self.no_children = true;
-                    return;
-                }
-                Ok(ChildState::Stopped(pid)) if pid == self.child => self.follow_stop(),
-                Ok(ChildState::Stopped(_)) => {}
-                Ok(state @ (ChildState::Exited(pid, _) | ChildState::Killed(pid, _))) => {
-                    if pid == self.child {
-                        self.status = exit_status(state);
-                        self.log.say(format_args!(
-                            "init: the command (pid {pid}) ended with status {}",
-                            self.status.unwrap_or_default()
-                        ));
-                    } else {
-                        self.log.say(format_args!("init: reaped pid {pid}"));
-                    }
-                }
-            }
-        }
+    fn now(&self) -> Instant {
+        Instant::now()
     }
 
-    /// The command was stopped (Ctrl-Z, SIGTSTP/TTIN/TTOU). When sudrop, the foreground job of
-    /// a terminal, handed that terminal to the command, a job-control shell launched it: sudrop
-    /// stops too, so that the shell sees its job stopped and gets its terminal back. The
-    /// shell's SIGCONT then resumes sudrop, which hands the terminal back to the command and
-    /// forwards the SIGCONT (read from the signalfd) to it. Otherwise (no terminal, or PID 1,
-    /// which nobody waits for) a stop is someone else's business: following it would leave
-    /// sudrop stopped when the command is continued directly.
+    fn reap_one(&mut self) -> Result<ChildState, Errno> {
+        process::reap_one()
+    }
+
+    fn send(&mut self, target: KillTarget, signal: Signal) -> Result<(), Errno> {
+        process::kill(target, signal)
+    }
+
+    fn leftovers(&mut self) -> Option<Vec<(Pid, Pid)>> {
+        descendants(self.own_pid.0).map(|found| {
+            found
+                .into_iter()
+                .map(|(pid, group)| (Pid(pid), Pid(group)))
+                .collect()
+        })
+    }
+
     fn follow_stop(&mut self) {
-        self.log.say(format_args!("init: the command was stopped"));
-        if self.is_pid_1 || self.terminal.is_none() {
-            return;
-        }
         // SIGSTOP cannot be blocked, so this returns once sudrop has been continued; SIGTTOU
         // is blocked, so handing the terminal back cannot stop it.
-        let _ = send(KillTarget::Process(process::pid()), Signal::STOP);
+        let _ = process::kill(KillTarget::Process(self.own_pid), Signal::STOP);
         if let Some(fd) = self.terminal {
             let _ = process::set_terminal_foreground(fd, self.child);
-        }
-        self.log.say(format_args!("init: continued"));
-    }
-
-    fn rewrite(&self, signal: Signal) -> Option<Signal> {
-        match self
-            .options
-            .rewrites
-            .iter()
-            .find(|(from, _)| *from == signal)
-        {
-            Some(&(_, to)) => to,
-            None => Some(signal),
-        }
-    }
-
-    /// Whether sending `signal` asks a process to end (so the drain need not ask again).
-    fn is_terminating(&self, signal: Signal) -> bool {
-        [Signal::TERM, Signal::INT, Signal::QUIT, Signal::KILL].contains(&signal)
-            || self.rewrite(Signal::TERM) == Some(signal)
-    }
-
-    fn forward(&mut self, received: Signal) {
-        let Some(signal) = self.rewrite(received) else {
-            self.log
-                .say(format_args!("init: dropping {}", signal_name(received)));
-            return;
-        };
-        let (target, what) = if self.options.single_child {
-            (KillTarget::Process(self.child), "the command")
-        } else {
-            (KillTarget::Group(self.child), "the command's process group")
-        };
-        self.log.say(format_args!(
-            "init: {} -> {} to {what}",
-            signal_name(received),
-            signal_name(signal)
-        ));
-        match send(target, signal) {
-            Ok(()) if !self.options.single_child && self.is_terminating(signal) => {
-                self.group_terminated = true
-            }
-            Ok(()) | Err(Errno::ESRCH) => {}
-            Err(errno) => log::error(format_args!(
-                "init: kill({target:?}, {}): {}",
-                signal_name(signal),
-                errno.desc()
-            )),
-        }
-    }
-
-    /// Runs until the command has been reaped.
-    ///
-    /// With `--stop-delay`, the first SIGTERM is held for that long before it is forwarded (as
-    /// `--rewrite` says), so that a load balancer can stop sending traffic first; everything
-    /// else is reaped and forwarded meanwhile. A second SIGTERM, or a SIGINT, ends the hold:
-    /// the held SIGTERM goes at once (and the SIGINT after it). If the command ends during the
-    /// hold, the drain follows as always.
-    fn supervise(&mut self, pending: Option<Signal>) {
-        if let Some(signal) = pending {
-            self.forward(signal);
-        }
-        let delay = self.options.stop_delay;
-        let mut stop_was_held = false;
-        let mut held_until: Option<Instant> = None;
-        while self.status.is_none() {
-            // Checked on every turn, not only when the wait times out: a stream of other
-            // signals, or orphans ending, must not postpone the held SIGTERM.
-            if held_until.is_some_and(|until| Instant::now() >= until) {
-                held_until = None;
-                self.log.say(format_args!("init: the stop delay is over"));
-                self.forward(Signal::TERM);
-                continue;
-            }
-            let timeout = held_until.map(|until| until.saturating_duration_since(Instant::now()));
-            match self.next_signal(timeout) {
-                Some(Signal::CHLD) => self.reap(),
-                Some(Signal::TERM) if !stop_was_held && !delay.is_zero() => {
-                    stop_was_held = true;
-                    held_until = Some(Instant::now() + delay);
-                    self.log.say(format_args!(
-                        "init: SIGTERM held for {} ms (--stop-delay)",
-                        delay.as_millis()
-                    ));
-                }
-                Some(signal @ (Signal::TERM | Signal::INT)) if held_until.is_some() => {
-                    held_until = None;
-                    self.log.say(format_args!(
-                        "init: {}: the stop delay ends",
-                        signal_name(signal)
-                    ));
-                    self.forward(Signal::TERM);
-                    if signal == Signal::INT {
-                        self.forward(signal);
-                    }
-                }
-                Some(signal) => self.forward(signal),
-                // Time ran out: the check at the top of the loop releases the SIGTERM.
-                None => {}
-            }
-        }
-    }
-
-    /// Sends `signal` to what the command left behind; `skip_terminated` spares the members of
-    /// the command's process group that were already sent a terminating signal.
-    fn signal_leftovers(&self, signal: Signal, skip_terminated: bool) {
-        match descendants(process::pid().0) {
-            Some(leftovers) => {
-                for (pid, pgrp) in leftovers {
-                    if skip_terminated && self.group_terminated && pgrp == self.child.0 {
-                        continue;
-                    }
-                    self.log.say(format_args!(
-                        "init: {} to leftover pid {pid}",
-                        signal_name(signal)
-                    ));
-                    let _ = send(KillTarget::Process(Pid(pid)), signal);
-                }
-            }
-            // Without /proc: the whole namespace as PID 1, else the command's process group.
-            None if skip_terminated && self.group_terminated => {}
-            None if self.is_pid_1 => {
-                let _ = send(KillTarget::Everyone, signal);
-            }
-            None => {
-                let _ = send(KillTarget::Group(self.child), signal);
-            }
-        }
-    }
-
-    /// Waits until no child is left or `limit` has passed; signals other than SIGCHLD are
-    /// ignored (a second SIGTERM does not cut the drain short). True when none is left.
-    fn wait_for_leftovers(&mut self, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        self.reap();
-        while !self.no_children {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return false;
-            }
-            match self.next_signal(Some(remaining)) {
-                Some(Signal::CHLD) => self.reap(),
-                Some(signal) => self.log.say(format_args!(
-                    "init: draining; {} not forwarded",
-                    signal_name(signal)
-                )),
-                None => {}
-            }
-        }
-        true
-    }
-
-    /// After the command: SIGTERM, the grace period, SIGKILL, reaping.
-    fn drain(&mut self) {
-        self.reap();
-        if self.no_children {
-            return;
-        }
-        self.log.say(format_args!(
-            "init: the command left processes behind; SIGTERM and {} ms of grace",
-            self.options.grace.as_millis()
-        ));
-        self.signal_leftovers(Signal::TERM, true);
-        if self.wait_for_leftovers(self.options.grace) {
-            return;
-        }
-        self.log.say(format_args!(
-            "init: grace period over; SIGKILL to what is left"
-        ));
-        self.signal_leftovers(Signal::KILL, false);
-        let _ = send(KillTarget::Group(self.child), Signal::KILL);
-        if !self.wait_for_leftovers(KILL_REAP_LIMIT) {
-            log::error(format_args!(
-                "init: processes sudrop may not kill are still running"
-            ));
         }
     }
 }
@@ -442,7 +380,7 @@ fn foreground_terminal() -> Option<i32> {
 /// Prepares the parts of init mode that must precede the fork and come after the identity
 /// switch: the subreaper bit and the parent-death signal. Returns a signal to forward at once
 /// when the parent died before the parent-death signal was armed.
-pub fn arm(options: &InitOptions, parent_before_switch: Pid) -> Result<Option<Signal>, Error> {
+pub fn arm(options: &Options, parent_before_switch: Pid) -> Result<Option<Signal>, Error> {
     if process::pid() != Pid(1) {
         process::set_child_subreaper()
             .map_err(|e| Error::syscall("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
@@ -463,7 +401,7 @@ pub fn arm(options: &InitOptions, parent_before_switch: Pid) -> Result<Option<Si
 /// Forks the command and runs the init until everything has ended; returns the exit status.
 pub fn run(
     prepared: &Prepared<'_>,
-    options: &InitOptions,
+    options: &Options,
     launcher: &LauncherSignals,
     signal_fd: SignalFd,
     pending: Option<Signal>,
@@ -481,37 +419,26 @@ pub fn run(
     crate::sys::io::close_all_from(3, signal_fd.raw());
     log.say(format_args!("init: started the command as pid {child}"));
 
-    let mut init = Init {
-        options,
-        log,
+    let mut kernel = LinuxInit {
         signal_fd,
+        own_pid: init_pid,
         child,
-        is_pid_1,
-        status: None,
-        group_terminated: false,
-        no_children: false,
         terminal: take_terminal,
     };
-    init.supervise(pending);
-    init.drain();
+    let mut machine = Machine::new(options, child, is_pid_1, take_terminal.is_some());
+    let status = drive(&mut kernel, &mut machine, pending, log);
     // Not PID 1, a shell or other job is waiting to read the terminal sudrop handed to the
     // command: give the foreground back to sudrop's own group, as it found it. (SIGTTOU is
     // blocked, so this works from what is now a background group.)
     if let (Some(fd), false) = (take_terminal, is_pid_1) {
         let _ = process::set_terminal_foreground(fd, process::process_group());
     }
-    let status = init.status.unwrap_or(crate::error::EXIT_FAILURE);
-    let remapped = options
-        .remap_exit
-        .iter()
-        .find(|(from, _)| *from == status)
-        .map_or(status, |&(_, to)| to);
-    log.say(format_args!("init: exiting with {remapped}"));
-    Ok(remapped)
+    Ok(status)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::machine::exit_status;
     use super::*;
 
     #[test]
