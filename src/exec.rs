@@ -37,18 +37,23 @@ fn with_value(name: &[u8], value: &[u8]) -> Option<CString> {
     CString::new(entry).ok()
 }
 
-pub fn environment<'a>(current: &[&'a CStr], target: &Target) -> Environment<'a> {
-    build_environment(current, Some(target))
+pub fn environment<'a>(current: &[&'a CStr], target: &Target, own: &[&str]) -> Environment<'a> {
+    build_environment(current, Some(target), own)
 }
 
 /// The environment of a command run as sudrop's caller itself (`--if-privileged` without the
 /// privilege to switch): as it is, less sudrop's own variables, as a shell's
 /// `if [ "$(id -u)" = 0 ]` would leave it.
-pub fn unswitched_environment<'a>(current: &[&'a CStr]) -> Environment<'a> {
-    build_environment(current, None)
+pub fn unswitched_environment<'a>(current: &[&'a CStr], own: &[&str]) -> Environment<'a> {
+    build_environment(current, None, own)
 }
 
-fn build_environment<'a>(current: &[&'a CStr], target: Option<&Target>) -> Environment<'a> {
+/// `own`: sudrop's own variables, which the command does not get.
+fn build_environment<'a>(
+    current: &[&'a CStr],
+    target: Option<&Target>,
+    own: &[&str],
+) -> Environment<'a> {
     let mut inherited = Vec::with_capacity(current.len() + 1);
     let mut user_names: Vec<&[u8]> = Vec::new();
     for &entry in current {
@@ -63,9 +68,7 @@ fn build_environment<'a>(current: &[&'a CStr], target: Option<&Target>) -> Envir
                     user_names.push(name);
                 }
             }
-            name if crate::cli::OPTION_ENV
-                .iter()
-                .any(|(_, var)| var.as_bytes() == name) => {}
+            name if own.iter().any(|variable| variable.as_bytes() == name) => {}
             _ => inherited.push(entry),
         }
     }
@@ -288,6 +291,9 @@ mod tests {
     use super::*;
     use crate::id::{Gid, Uid};
 
+    /// sudrop's own variables, as the command line's rows name them.
+    const OWN: &[&str] = &["SUDROP_INIT", "SUDROP_GRACE", "SUDROP_ALLOW_NEW_PRIVS"];
+
     fn target(name: Option<&str>, home: &str) -> Target {
         Target {
             uid: Uid(1000),
@@ -306,7 +312,7 @@ mod tests {
     fn built(current: &[&str], target: &Target) -> Vec<String> {
         let owned = owned(current);
         let borrowed: Vec<&CStr> = owned.iter().map(CString::as_c_str).collect();
-        environment(&borrowed, target)
+        environment(&borrowed, target, OWN)
             .entries()
             .map(|e| e.to_str().unwrap().to_string())
             .collect()
@@ -351,7 +357,7 @@ mod tests {
     fn unswitched_the_identity_variables_stay_and_sudrops_go() {
         let owned = owned(&["HOME=/h", "USER=u", "SUDROP_GRACE=5", "A=b"]);
         let borrowed: Vec<&CStr> = owned.iter().map(CString::as_c_str).collect();
-        let env = unswitched_environment(&borrowed);
+        let env = unswitched_environment(&borrowed, OWN);
         let got: Vec<&str> = env.entries().map(|e| e.to_str().unwrap()).collect();
         assert_eq!(got, ["HOME=/h", "USER=u", "A=b"]);
     }
@@ -389,7 +395,7 @@ mod tests {
         let command = CString::new(command).unwrap();
         let owned = owned(env);
         let borrowed: Vec<&CStr> = owned.iter().map(CString::as_c_str).collect();
-        let env = environment(&borrowed, &target(None, "/"));
+        let env = environment(&borrowed, &target(None, "/"), OWN);
         let prepared = prepare(&command, &[], &env);
         check(&prepared)
     }

@@ -114,10 +114,14 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
     ));
     let unswitched =
         args.if_privileged && skip_the_switch(&mut target, &mut added_groups, (uids, gids), log)?;
+    // sudrop's own variables stay with sudrop.
+    let own: Vec<&str> = cli::options::variables()
+        .map(|(_, variable)| variable)
+        .collect();
     let env = if unswitched {
-        exec::unswitched_environment(environ)
+        exec::unswitched_environment(environ, &own)
     } else {
-        exec::environment(environ, &target)
+        exec::environment(environ, &target, &own)
     };
     let prepared = exec::prepare(args.command, args.command_args, &env);
     // Limits before the switch: raising a hard limit needs privilege that the switch ends.

@@ -49,6 +49,8 @@ proptest! {
         for entry in passwd_entries(data.as_bytes()) {
             if entry.uid == Uid(0) {
                 let from_zero_line = data.lines().any(|line| {
+                    // Leading white space is skipped, as glibc skips it.
+                    let line = line.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
                     let fields: Vec<&str> = line.trim_end_matches('\r').split(':').collect();
                     fields.len() == 7 && fields[0].as_bytes() == entry.name
                         && !fields[2].is_empty() && fields[2].bytes().all(|b| b == b'0')

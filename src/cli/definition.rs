@@ -2,6 +2,7 @@
 //! `--help` text are generated from it. The binary parses with the small parser in
 //! [`super`], which a test holds to exactly what this definition accepts.
 
+use super::options::{ROWS, Row, Section};
 use clap::{Arg, ArgAction, Command, ValueHint, value_parser};
 use std::ffi::OsString;
 
@@ -70,128 +71,30 @@ pub(crate) fn parsing_command() -> Command {
     )
 }
 
-/// Everything but the operands.
+/// Everything but the operands: one clap argument per row of [`super::options::ROWS`].
 fn options() -> Command {
-    Command::new("sudrop")
+    let command = Command::new("sudrop")
         .version(env!("CARGO_PKG_VERSION"))
         .about(ABOUT)
         .override_usage("sudrop [OPTIONS] USER-SPEC COMMAND [ARG]...")
-        .after_help(AFTER_HELP)
-        .arg(
-            Arg::new("keep-cap")
-                .long("keep-cap")
-                .value_name("CAP[,CAP...]")
-                .action(ArgAction::Append)
-                .help("Keep these capabilities (e.g. NET_BIND_SERVICE) in every set; repeatable"),
-        )
-        .arg(
-            Arg::new("no-new-privs")
-                .long("no-new-privs")
-                .action(ArgAction::SetTrue)
-                .help("Set no_new_privs for a root target too (a non-root target always gets it)"),
-        )
-        .arg(
-            Arg::new("allow-new-privs")
-                .long("allow-new-privs")
-                .action(ArgAction::SetTrue)
-                .help("Let setuid programs and file capabilities work after the drop (no no_new_privs)"),
-        )
-        .arg(
-            Arg::new("keep-stdio-owner")
-                .long("keep-stdio-owner")
-                .action(ArgAction::SetTrue)
-                .help("Leave stdin/stdout/stderr pipes and sockets owned by the caller (by default a user target gets them, so /dev/stdout opens)"),
-        )
-        .arg(
-            Arg::new("if-privileged")
-                .long("if-privileged")
-                .action(ArgAction::SetTrue)
-                .help("Switch only if allowed to; otherwise run COMMAND as the caller (OpenShift's random uid)"),
-        )
-        .arg(
-            Arg::new("group-add")
-                .long("group-add")
-                .value_name("GROUP[,GROUP...]")
-                .action(ArgAction::Append)
-                .help("Add these supplementary groups (names in /etc/group or ids); repeatable"),
-        )
-        .arg(
-            Arg::new("group-of")
-                .long("group-of")
-                .value_name("PATH")
-                .action(ArgAction::Append)
-                .help("Add the group that owns PATH (e.g. /dev/dri/renderD128) as a supplementary group; repeatable"),
-        )
-        .arg(
-            Arg::new("umask")
-                .long("umask")
-                .value_name("MODE")
-                .help("Set the command's umask (octal, e.g. 027)"),
-        )
-        .arg(
-            Arg::new("ulimit")
-                .long("ulimit")
-                .value_name("NAME=SOFT[:HARD]")
-                .action(ArgAction::Append)
-                .help("Set a resource limit as docker run --ulimit does (nofile=65536, core=0, memlock=-1); repeatable"),
-        )
-        .arg(
-            Arg::new("init")
-                .short('i')
-                .long("init")
-                .action(ArgAction::SetTrue)
-                .help_heading("Init mode")
-                .help("Run COMMAND under a built-in init: reaper, signal forwarder, graceful drain"),
-        )
-        .arg(
-            Arg::new("single-child")
-                .long("single-child")
-                .action(ArgAction::SetTrue)
-                .help_heading("Init mode")
-                .help("Forward signals to COMMAND alone, not to its whole process group"),
-        )
-        .arg(
-            Arg::new("rewrite")
-                .long("rewrite")
-                .value_name("FROM:TO")
-                .action(ArgAction::Append)
-                .help_heading("Init mode")
-                .help("Forward signal FROM as TO (names or numbers; TO=0 drops it); repeatable"),
-        )
-        .arg(
-            Arg::new("remap-exit")
-                .long("remap-exit")
-                .value_name("FROM:TO")
-                .action(ArgAction::Append)
-                .help_heading("Init mode")
-                .help("Exit with TO when COMMAND's status is FROM (e.g. 143:0); repeatable"),
-        )
-        .arg(
-            Arg::new("grace")
-                .long("grace")
-                .value_name("DURATION")
-                .help_heading("Init mode")
-                .help("Time leftovers get between SIGTERM and SIGKILL [default: 10s] (10, 0.5, 500ms, 1m)"),
-        )
-        .arg(
-            Arg::new("stop-delay")
-                .long("stop-delay")
-                .value_name("DURATION")
-                .help_heading("Init mode")
-                .help("Hold the first SIGTERM this long before forwarding it (endpoints drain meanwhile)"),
-        )
-        .arg(
-            Arg::new("pdeathsig")
-                .long("pdeathsig")
-                .value_name("SIG")
-                .help_heading("Init mode")
-                .help("Signal sudrop gets (and forwards) when its parent dies"),
-        )
-        .arg(
-            Arg::new("verbose")
-                .short('v')
-                .long("verbose")
-                .action(ArgAction::SetTrue)
-                .help("Print the resolved identity and each step to stderr"),
-        )
+        .after_help(AFTER_HELP);
+    ROWS.iter()
+        .fold(command, |command, row| command.arg(argument(row)))
+}
+
+/// One row as clap's argument.
+fn argument(row: &Row) -> Arg {
+    let mut arg = Arg::new(row.long).long(row.long).help(row.help);
+    if let Some(letter) = row.short {
+        arg = arg.short(char::from(letter));
+    }
+    arg = match row.value {
+        None => arg.action(ArgAction::SetTrue),
+        Some(value) if value.repeatable => arg.value_name(value.name).action(ArgAction::Append),
+        Some(value) => arg.value_name(value.name),
+    };
+    match row.section {
+        Section::General => arg,
+        Section::Init => arg.help_heading("Init mode"),
+    }
 }

@@ -10,6 +10,7 @@
 //! generated corpus of argument vectors both accept the same ones, with the same meaning.
 
 pub mod definition;
+pub mod options;
 
 use crate::capability::{CapMask, parse_cap_list};
 use crate::error::EXIT_FAILURE;
@@ -20,20 +21,7 @@ use std::ffi::CStr;
 use std::time::Duration;
 
 pub use definition::command;
-
-/// The environment variables options can also come from, for images whose CMD must not change
-/// (the init's options, and `--allow-new-privs`). A flag on the command line wins over its
-/// variable. sudrop removes them all from the command's environment.
-pub const OPTION_ENV: &[(&str, &str)] = &[
-    ("allow-new-privs", "SUDROP_ALLOW_NEW_PRIVS"),
-    ("init", "SUDROP_INIT"),
-    ("single-child", "SUDROP_SINGLE_CHILD"),
-    ("rewrite", "SUDROP_REWRITE"),
-    ("remap-exit", "SUDROP_REMAP_EXIT"),
-    ("grace", "SUDROP_GRACE"),
-    ("stop-delay", "SUDROP_STOP_DELAY"),
-    ("pdeathsig", "SUDROP_PDEATHSIG"),
-];
+pub use options::{Opt, ROWS, Row};
 
 /// What the command line asks for, borrowed from `argv`.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,105 +74,37 @@ impl Stop {
 pub const HELP: &str = include_str!("help.txt");
 pub const VERSION: &str = concat!("sudrop ", env!("CARGO_PKG_VERSION"), "\n");
 
-/// One option of the definition, as the parser needs to know it.
-pub struct OptionSpec {
-    pub id: &'static str,
-    pub long: &'static str,
-    pub short: Option<u8>,
-    pub takes_value: bool,
-    /// The value's name in messages and `--help` (empty for a flag).
-    pub value_name: &'static str,
-    /// May be given more than once (values add up); clap refuses any other repeat.
-    pub repeatable: bool,
-}
-
-const fn flag(id: &'static str, short: Option<u8>) -> OptionSpec {
-    OptionSpec {
-        id,
-        long: id,
-        short,
-        takes_value: false,
-        value_name: "",
-        repeatable: false,
-    }
-}
-
-const fn valued(id: &'static str, value_name: &'static str, repeatable: bool) -> OptionSpec {
-    OptionSpec {
-        id,
-        long: id,
-        short: None,
-        takes_value: true,
-        value_name,
-        repeatable,
-    }
-}
-
 /// Whether `word` is one of sudrop's own options as written on a command line (`--init`,
 /// `--stop-delay=5s`, `-i`, `-v`), for the hint when one came after USER-SPEC.
 pub fn is_own_option(word: &[u8]) -> bool {
     if let Some(long) = word.strip_prefix(b"--") {
         let name = long.split(|&b| b == b'=').next().unwrap_or_default();
-        return OPTIONS.iter().any(|option| option.long.as_bytes() == name)
+        return ROWS.iter().any(|row| row.long.as_bytes() == name)
             || name == b"help"
             || name == b"version";
     }
     match word {
-        [b'-', short] => {
-            OPTIONS.iter().any(|option| option.short == Some(*short)) || *short == b'h'
-        }
+        [b'-', short] => ROWS.iter().any(|row| row.short == Some(*short)) || *short == b'h',
         _ => false,
     }
 }
 
-impl OptionSpec {
-    /// `--grace <DURATION>` or `--verbose`, as clap names an option in its messages.
-    fn display(&self) -> String {
-        if self.takes_value {
-            format!("--{} <{}>", self.long, self.value_name)
-        } else {
-            format!("--{}", self.long)
-        }
-    }
-}
-
-/// Every option but `--help` and `--version`, in the definition's order.
-pub const OPTIONS: &[OptionSpec] = &[
-    valued("keep-cap", "CAP[,CAP...]", true),
-    flag("no-new-privs", None),
-    flag("allow-new-privs", None),
-    flag("keep-stdio-owner", None),
-    flag("if-privileged", None),
-    valued("group-add", "GROUP[,GROUP...]", true),
-    valued("group-of", "PATH", true),
-    valued("umask", "MODE", false),
-    valued("ulimit", "NAME=SOFT[:HARD]", true),
-    flag("init", Some(b'i')),
-    flag("single-child", None),
-    valued("rewrite", "FROM:TO", true),
-    valued("remap-exit", "FROM:TO", true),
-    valued("grace", "DURATION", false),
-    valued("stop-delay", "DURATION", false),
-    valued("pdeathsig", "SIG", false),
-    flag("verbose", Some(b'v')),
-];
-
-/// The options as given: how often each flag, and every value, in order.
+/// The options as given: how often each one, and every value, in order.
 #[derive(Default)]
 struct Given<'a> {
-    counts: [u8; OPTIONS.len()],
-    values: Vec<(usize, &'a str)>,
+    counts: [u8; ROWS.len()],
+    values: Vec<(Opt, &'a str)>,
 }
 
 impl<'a> Given<'a> {
-    /// Counts option `index`, given as `spelled`.
-    fn count(&mut self, index: usize, spelled: &[u8]) -> Result<(), Stop> {
-        let count = &mut self.counts[index];
-        let option = &OPTIONS[index];
-        if *count > 0 && !option.repeatable {
+    /// Counts `option`, given as `spelled`.
+    fn count(&mut self, option: Opt, spelled: &[u8]) -> Result<(), Stop> {
+        let count = &mut self.counts[option as usize];
+        let row = option.row();
+        if *count > 0 && !row.repeats() {
             let mut message = format!(
                 "the argument '{}' cannot be used multiple times",
-                option.display()
+                row.display()
             );
             if !spelled.starts_with(b"--") {
                 message += &format!(" (given as '{}')", quoted(spelled));
@@ -195,18 +115,14 @@ impl<'a> Given<'a> {
         Ok(())
     }
 
-    fn flag(&self, id: &str) -> bool {
-        OPTIONS
-            .iter()
-            .position(|option| option.id == id)
-            .is_some_and(|index| self.counts[index] > 0)
+    fn flag(&self, option: Opt) -> bool {
+        self.counts[option as usize] > 0
     }
 
-    fn values(&self, id: &str) -> impl Iterator<Item = &'a str> + '_ {
-        let index = OPTIONS.iter().position(|option| option.id == id);
+    fn values(&self, option: Opt) -> impl Iterator<Item = &'a str> + '_ {
         self.values
             .iter()
-            .filter(move |(option, _)| Some(*option) == index)
+            .filter(move |(given, _)| *given == option)
             .map(|(_, value)| *value)
     }
 }
@@ -236,18 +152,17 @@ fn read_options<'a>(argv: &'a [&'a CStr]) -> Result<(Given<'a>, usize), Stop> {
             };
             let unexpected =
                 || Stop::Usage(format!("unexpected argument '--{}' found", quoted(name)));
-            let index = match name {
+            let option = match name {
                 b"help" | b"version" if inline.is_some() => return Err(unexpected()),
                 b"help" => return Err(Stop::Print(HELP)),
                 b"version" => return Err(Stop::Print(VERSION)),
-                _ => OPTIONS
+                _ => ROWS
                     .iter()
-                    .position(|option| option.long.as_bytes() == name)
+                    .find(|row| row.long.as_bytes() == name)
                     .ok_or_else(unexpected)?,
             };
-            let option = &OPTIONS[index];
-            given.count(index, arg)?;
-            if !option.takes_value {
+            given.count(option.option, arg)?;
+            if !option.takes_value() {
                 if let Some(value) = inline {
                     return Err(Stop::Usage(format!(
                         "unexpected value '{}' for '--{}' found; no more were expected",
@@ -279,17 +194,17 @@ fn read_options<'a>(argv: &'a [&'a CStr]) -> Result<(Given<'a>, usize), Stop> {
                     quoted(value)
                 ))
             })?;
-            given.values.push((index, value));
+            given.values.push((option.option, value));
             continue;
         }
         if looks_like_option(arg) {
             for &letter in &arg[1..] {
-                let index = match letter {
+                let row = match letter {
                     b'h' => return Err(Stop::Print(HELP)),
                     b'V' => return Err(Stop::Print(VERSION)),
-                    _ => OPTIONS
+                    _ => ROWS
                         .iter()
-                        .position(|option| option.short == Some(letter))
+                        .find(|row| row.short == Some(letter))
                         .ok_or_else(|| {
                             let mut message =
                                 format!("unexpected argument '-{}' found", quoted(&[letter]));
@@ -299,7 +214,7 @@ fn read_options<'a>(argv: &'a [&'a CStr]) -> Result<(Given<'a>, usize), Stop> {
                             Stop::Usage(message)
                         })?,
                 };
-                given.count(index, &[b'-', letter])?;
+                given.count(row.option, &[b'-', letter])?;
             }
             continue;
         }
@@ -344,29 +259,29 @@ pub fn parse<'a>(
         command,
         command_args,
     } = read(argv)?;
-    let keep_caps = if given.flag("keep-cap") {
-        Some(parse_cap_list(given.values("keep-cap")).map_err(Stop::Usage)?)
+    let keep_caps = if given.flag(Opt::KeepCap) {
+        Some(parse_cap_list(given.values(Opt::KeepCap)).map_err(Stop::Usage)?)
     } else {
         None
     };
-    let allow_new_privs = env_flag(&given, &env, "allow-new-privs")?;
-    if allow_new_privs && given.flag("no-new-privs") {
+    let allow_new_privs = env_flag(&given, &env, Opt::AllowNewPrivs)?;
+    if allow_new_privs && given.flag(Opt::NoNewPrivs) {
         return Err(Stop::Usage(
             "--no-new-privs and --allow-new-privs (or SUDROP_ALLOW_NEW_PRIVS) contradict each other"
                 .into(),
         ));
     }
-    let umask = match given.values("umask").last() {
+    let umask = match given.values(Opt::Umask).last() {
         Some(text) => Some(parse_umask(text).map_err(Stop::Usage)?),
         None => None,
     };
     let ulimits = given
-        .values("ulimit")
+        .values(Opt::Ulimit)
         .map(parse_ulimit)
         .collect::<Result<Vec<_>, _>>()
         .map_err(Stop::Usage)?;
     let group_add: Vec<&str> = given
-        .values("group-add")
+        .values(Opt::GroupAdd)
         .flat_map(|list| list.split(','))
         .collect();
     if group_add.iter().any(|name| name.is_empty()) {
@@ -375,14 +290,14 @@ pub fn parse<'a>(
         ));
     }
     Ok(Args {
-        verbose: given.flag("verbose"),
-        if_privileged: given.flag("if-privileged"),
-        keep_stdio_owner: given.flag("keep-stdio-owner"),
+        verbose: given.flag(Opt::Verbose),
+        if_privileged: given.flag(Opt::IfPrivileged),
+        keep_stdio_owner: given.flag(Opt::KeepStdioOwner),
         group_add,
-        group_of: given.values("group-of").collect(),
+        group_of: given.values(Opt::GroupOf).collect(),
         umask,
         ulimits,
-        no_new_privs: given.flag("no-new-privs"),
+        no_new_privs: given.flag(Opt::NoNewPrivs),
         allow_new_privs,
         init: init_options(&given, &env)?,
         keep_caps,
@@ -392,23 +307,16 @@ pub fn parse<'a>(
     })
 }
 
-fn variable(id: &str) -> Option<&'static str> {
-    OPTION_ENV
-        .iter()
-        .find(|(option, _)| *option == id)
-        .map(|(_, variable)| *variable)
-}
-
 /// A flag from the command line, or from its variable (1/0, true/false, yes/no).
 fn env_flag<'a>(
     given: &Given<'a>,
     env: &impl Fn(&str) -> Option<&'a str>,
-    id: &str,
+    option: Opt,
 ) -> Result<bool, Stop> {
-    if given.flag(id) {
+    if given.flag(option) {
         return Ok(true);
     }
-    let Some(variable) = variable(id) else {
+    let Some(variable) = option.row().variable else {
         return Ok(false);
     };
     match env(variable).map(str::trim) {
@@ -423,13 +331,13 @@ fn env_flag<'a>(
 fn env_values<'a>(
     given: &Given<'a>,
     env: &impl Fn(&str) -> Option<&'a str>,
-    id: &str,
+    option: Opt,
 ) -> Vec<&'a str> {
-    let on_command_line: Vec<&'a str> = given.values(id).collect();
+    let on_command_line: Vec<&'a str> = given.values(option).collect();
     if !on_command_line.is_empty() {
         return on_command_line;
     }
-    match variable(id).and_then(env) {
+    match option.row().variable.and_then(env) {
         Some(value) => value
             .split(',')
             .map(str::trim)
@@ -444,42 +352,35 @@ fn init_options<'a>(
     env: &impl Fn(&str) -> Option<&'a str>,
 ) -> Result<Option<InitOptions>, Stop> {
     let usage = Stop::Usage;
-    if !env_flag(given, env, "init")? {
-        let init_only = [
-            "single-child",
-            "rewrite",
-            "remap-exit",
-            "grace",
-            "stop-delay",
-            "pdeathsig",
-        ];
-        return match init_only.into_iter().find(|id| given.flag(id)) {
-            Some(id) => Err(usage(format!("--{id} needs --init"))),
+    if !env_flag(given, env, Opt::Init)? {
+        let mut needs_init = ROWS.iter().filter(|row| row.needs_init);
+        return match needs_init.find(|row| given.flag(row.option)) {
+            Some(row) => Err(usage(format!("--{} needs --init", row.long))),
             None => Ok(None),
         };
     }
-    let last = |id: &str| env_values(given, env, id).pop();
+    let last = |option: Opt| env_values(given, env, option).pop();
     Ok(Some(InitOptions {
-        single_child: env_flag(given, env, "single-child")?,
-        rewrites: env_values(given, env, "rewrite")
+        single_child: env_flag(given, env, Opt::SingleChild)?,
+        rewrites: env_values(given, env, Opt::Rewrite)
             .into_iter()
             .map(parse_rewrite)
             .collect::<Result<_, _>>()
             .map_err(usage)?,
-        remap_exit: env_values(given, env, "remap-exit")
+        remap_exit: env_values(given, env, Opt::RemapExit)
             .into_iter()
             .map(parse_remap)
             .collect::<Result<_, _>>()
             .map_err(usage)?,
-        grace: match last("grace") {
+        grace: match last(Opt::Grace) {
             Some(text) => parse_duration(text).map_err(|e| usage(format!("--grace: {e}")))?,
             None => DEFAULT_GRACE,
         },
-        stop_delay: match last("stop-delay") {
+        stop_delay: match last(Opt::StopDelay) {
             Some(text) => parse_duration(text).map_err(|e| usage(format!("--stop-delay: {e}")))?,
             None => Duration::ZERO,
         },
-        pdeathsig: match last("pdeathsig") {
+        pdeathsig: match last(Opt::Pdeathsig) {
             Some(text) => Some(parse_signal(text).map_err(|e| usage(format!("--pdeathsig: {e}")))?),
             None => None,
         },

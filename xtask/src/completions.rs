@@ -8,22 +8,8 @@
 
 use clap::{Arg, ArgAction};
 
-/// How an option's value is completed.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Values {
-    /// Capability names, a comma list.
-    Capabilities,
-    /// Group names, a comma list.
-    Groups,
-    /// A path.
-    Path,
-    /// A signal name.
-    Signal,
-    /// A resource name, followed by `=`.
-    Resource,
-    /// Typed by hand: a number, a duration, a mapping.
-    Typed,
-}
+/// How an option's value is completed: said by its row.
+use sudrop::cli::options::Completion as Values;
 
 /// One option of the definition.
 struct Flag {
@@ -34,22 +20,14 @@ struct Flag {
     repeatable: bool,
 }
 
-/// Decides, for each option that takes a value, how that value completes. A new option
-/// must be placed here (the generator refuses to guess).
-fn values_of(id: &str) -> Result<Values, String> {
-    Ok(match id {
-        "keep-cap" => Values::Capabilities,
-        "group-add" => Values::Groups,
-        "group-of" => Values::Path,
-        "pdeathsig" => Values::Signal,
-        "ulimit" => Values::Resource,
-        "umask" | "rewrite" | "remap-exit" | "grace" | "stop-delay" => Values::Typed,
-        other => {
-            return Err(format!(
-                "--{other}: say in xtask/src/completions.rs how its value completes"
-            ));
-        }
-    })
+/// How the value of the option named `long` completes, from its row.
+fn values_of(long: &str) -> Result<Values, String> {
+    sudrop::cli::ROWS
+        .iter()
+        .find(|row| row.long == long)
+        .and_then(|row| row.value)
+        .map(|value| value.completes)
+        .ok_or_else(|| format!("--{long}: no row says how its value completes"))
 }
 
 fn flags() -> Result<Vec<Flag>, String> {
@@ -65,7 +43,7 @@ fn flags() -> Result<Vec<Flag>, String> {
             short: arg.get_short(),
             help: help_of(arg),
             values: if takes_value {
-                Some(values_of(arg.get_id().as_str())?)
+                Some(values_of(long)?)
             } else {
                 None
             },

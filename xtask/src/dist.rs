@@ -192,17 +192,7 @@ fn man_page() -> std::io::Result<Vec<u8>> {
          --remap-exit.",
         ],
     );
-    paragraphs(
-        &mut prose,
-        "ENVIRONMENT",
-        &[
-            "HOME is set to the target's home; USER and LOGNAME, where present, to its name. Each init \
-         option can also be set by SUDROP_INIT, SUDROP_SINGLE_CHILD, SUDROP_REWRITE, SUDROP_REMAP_EXIT, \
-         SUDROP_GRACE, SUDROP_STOP_DELAY or SUDROP_PDEATHSIG (lists comma-separated), and \
-         --allow-new-privs by SUDROP_ALLOW_NEW_PRIVS; a flag wins. These variables are removed from \
-         COMMAND's environment.",
-        ],
-    );
+    paragraphs(&mut prose, "ENVIRONMENT", &[&environment_section()]);
     prose.control("SH", ["EXIT STATUS"]);
     for (code, meaning) in [
         (
@@ -245,6 +235,19 @@ pub(crate) fn ensure_rust_target(target: &str) -> Result<(), String> {
         return Ok(());
     }
     run(command("rustup", &["target", "add", target]))
+}
+
+/// The man page's ENVIRONMENT paragraph, with every variable an option's row names.
+fn environment_section() -> String {
+    let variables: Vec<String> = sudrop::cli::options::variables()
+        .map(|(option, variable)| format!("{variable} (--{})", option.row().long))
+        .collect();
+    format!(
+        "HOME is set to the target's home; USER and LOGNAME, where present, to its name. These \
+         options can also be set from the environment: {} (lists comma-separated); a flag wins. \
+         These variables are removed from COMMAND's environment.",
+        variables.join(", ")
+    )
 }
 
 /// Builds one target's static binary and checks it: no ELF interpreter, within the budget.
