@@ -141,6 +141,14 @@ pub fn parse_cap_list<'a>(lists: impl IntoIterator<Item = &'a str>) -> Result<Ca
     Ok(mask)
 }
 
+/// The three sets `capget` and `capset` carry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CapSets {
+    pub effective: CapMask,
+    pub permitted: CapMask,
+    pub inheritable: CapMask,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,9 @@
 //! sudrop's one error type and its exit codes: 125 for sudrop's own failures, 126 for a
 //! command that was found but cannot be executed, 127 for a command that was not found.
 
+use crate::call::{Call, list};
+use crate::capability::CapMask;
+use crate::id::{Gid, Uid};
 use crate::log::shown;
 use crate::resolve::ResolveError;
 use crate::spec::SpecError;
@@ -30,14 +33,14 @@ pub enum Error {
         spec: OsString,
         error: ResolveError,
     },
-    /// The caller may not change to the target identity.
+    /// The caller may not change to the target identity: (uid, gid) from and to.
     NeedPrivilege {
-        from: String,
-        to: String,
+        from: (Uid, Gid),
+        to: (Uid, Gid),
     },
-    /// A syscall of the switch failed; `call` says which, with its arguments.
+    /// A system call failed; `call` says which, with its arguments.
     Syscall {
-        call: String,
+        call: Call,
         errno: Errno,
     },
     /// A `--ulimit` the kernel refused.
@@ -55,12 +58,18 @@ pub enum Error {
     /// A `--group-of` path that is not used.
     GroupOf {
         path: String,
-        reason: String,
+        refusal: GroupOfRefusal,
     },
-    /// A capability could not be kept or set.
-    Capability(String),
+    /// `--keep-cap` names capabilities sudrop was started without.
+    KeepUnavailable {
+        missing: CapMask,
+    },
+    /// Already the target without CAP_SETGID, yet `--group-add`/`--group-of` ask for more.
+    GroupsNeedSetgid {
+        missing: Vec<Gid>,
+    },
     /// After the switch, the process is not what was asked for.
-    Verify(String),
+    Verify(Mismatch),
     CommandNotFound {
         command: OsString,
     },
@@ -90,11 +99,8 @@ impl Error {
         }
     }
 
-    pub fn syscall(call: impl Into<String>, errno: Errno) -> Error {
-        Error::Syscall {
-            call: call.into(),
-            errno,
-        }
+    pub fn syscall(call: Call, errno: Errno) -> Error {
+        Error::Syscall { call, errno }
     }
 }
 
@@ -112,9 +118,13 @@ impl fmt::Display for Error {
             Error::Resolve { spec, error } => {
                 write!(f, "cannot resolve '{}': {error}", shown(spec.as_bytes()))
             }
-            Error::NeedPrivilege { from, to } => write!(
+            Error::NeedPrivilege {
+                from: (from_uid, from_gid),
+                to: (to_uid, to_gid),
+            } => write!(
                 f,
-                "switching from {from} to {to} needs root or CAP_SETUID and CAP_SETGID"
+                "switching from uid {from_uid} gid {from_gid} to uid {to_uid} gid {to_gid} needs \
+                 root or CAP_SETUID and CAP_SETGID"
             ),
             Error::Syscall { call, errno } => write!(f, "{call}: {}", errno.desc()),
             Error::Limit { limit, errno } => {
@@ -135,10 +145,19 @@ impl fmt::Display for Error {
                  Give it those capabilities, or start it as the target (runAsUser, --user)",
                 if *root_user { "uid 0" } else { "group 0" }
             ),
-            Error::GroupOf { path, reason } => {
-                write!(f, "--group-of {}: {reason}", shown(path.as_bytes()))
+            Error::GroupOf { path, refusal } => {
+                write!(f, "--group-of {}: {refusal}", shown(path.as_bytes()))
             }
-            Error::Capability(message) | Error::Verify(message) => f.write_str(message),
+            Error::KeepUnavailable { missing } => {
+                write!(f, "cannot keep {missing}: sudrop was started without it")
+            }
+            Error::GroupsNeedSetgid { missing } => write!(
+                f,
+                "cannot add the supplementary groups {} (--group-add, --group-of): that needs \
+                 CAP_SETGID",
+                list(missing)
+            ),
+            Error::Verify(mismatch) => write!(f, "after the switch: {mismatch}"),
             Error::CommandNotFound { command } => {
                 write!(f, "{}: command not found", shown(command.as_bytes()))
             }
@@ -181,6 +200,80 @@ impl fmt::Display for Error {
     }
 }
 
+/// Why a `--group-of` path is not used.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GroupOfRefusal {
+    Stat(Errno),
+    SymbolicLink,
+    RootGroup,
+}
+
+impl fmt::Display for GroupOfRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupOfRefusal::Stat(errno) => write!(f, "stat: {}", errno.desc()),
+            GroupOfRefusal::SymbolicLink => f.write_str(
+                "is a symbolic link, which is not followed (name the file it points to)",
+            ),
+            GroupOfRefusal::RootGroup => f.write_str(
+                "belongs to group 0 (root); give --group-add 0 as well if that is meant",
+            ),
+        }
+    }
+}
+
+/// What the verification found different from the plan.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Mismatch {
+    Ids {
+        uids: [Uid; 3],
+        gids: [Gid; 3],
+        expected: (Uid, Gid),
+    },
+    Groups {
+        groups: Vec<Gid>,
+        expected: Vec<Gid>,
+    },
+    Capabilities {
+        set: &'static str,
+        found: CapMask,
+        expected: CapMask,
+    },
+    NotAmbient(u8),
+    /// `setresuid(0,0,0)` (or `setresgid`) succeeded after the switch.
+    RootRegained {
+        uid: bool,
+    },
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mismatch::Ids {
+                uids,
+                gids,
+                expected: (uid, gid),
+            } => write!(f, "uids {uids:?} gids {gids:?}, expected {uid} and {gid}"),
+            Mismatch::Groups { groups, expected } => write!(
+                f,
+                "supplementary groups {}, expected {}",
+                list(groups),
+                list(expected)
+            ),
+            Mismatch::Capabilities {
+                set,
+                found,
+                expected,
+            } => write!(f, "{set} capabilities are {found}, expected {expected}"),
+            Mismatch::NotAmbient(number) => {
+                write!(f, "{} is not ambient", CapMask(1 << number))
+            }
+            Mismatch::RootRegained { uid: true } => f.write_str("setresuid(0,0,0) succeeded"),
+            Mismatch::RootRegained { uid: false } => f.write_str("setresgid(0,0,0) succeeded"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,7 +287,7 @@ mod tests {
             command: "x".into(),
             errno: Errno::EACCES,
         };
-        let failed = Error::syscall("setuid(1000)", Errno::EPERM);
+        let failed = Error::syscall(Call::SetResUid(Uid(1000)), Errno::EPERM);
         assert_eq!(
             (
                 not_found.exit_code(),
@@ -203,6 +296,9 @@ mod tests {
             ),
             (127, 126, 125)
         );
-        assert_eq!(failed.to_string(), "setuid(1000): Operation not permitted");
+        assert_eq!(
+            failed.to_string(),
+            "setresuid(1000,1000,1000): Operation not permitted"
+        );
     }
 }

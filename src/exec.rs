@@ -188,11 +188,17 @@ fn command_name(prepared: &Prepared<'_>) -> std::ffi::OsString {
     OsStr::from_bytes(prepared.command.to_bytes()).to_owned()
 }
 
-/// Whether the PATH search could find the command: some candidate outside the current
-/// directory exists and is not a directory, as sudrop sees it now (before the switch). When
-/// none does, the exec will fail with 127 whoever runs it.
-pub fn may_be_found(prepared: &Prepared<'_>) -> bool {
-    candidates(prepared.command.to_bytes(), prepared.search_path)
+/// Whether the PATH search could find `command`: some candidate outside the current
+/// directory exists and is not a directory, as sudrop sees it now (before the switch), with
+/// the PATH of `environ` (the command's is the same). When none does, the exec will fail with
+/// 127 whoever runs it.
+pub fn may_be_found(command: &CStr, environ: &[&CStr]) -> bool {
+    let search_path = environ
+        .iter()
+        .rev()
+        .find_map(|entry| entry.to_bytes().strip_prefix(b"PATH="))
+        .unwrap_or(DEFAULT_PATH);
+    candidates(command.to_bytes(), search_path)
         .filter(|candidate| !candidate.is_relative())
         .any(|candidate| {
             std::fs::metadata(OsStr::from_bytes(&candidate.path))

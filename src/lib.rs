@@ -7,6 +7,7 @@
 //! allowed `unsafe`.
 #![deny(unsafe_code)]
 
+pub mod call;
 pub mod capability;
 pub mod cli;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod id;
 pub mod init;
 pub mod limits;
 pub mod log;
+pub mod plan;
 pub mod resolve;
 pub mod signals;
 pub mod spec;
@@ -22,13 +24,13 @@ pub mod switch;
 pub mod sys;
 pub mod userdb;
 
-use error::Error;
+use error::{Error, GroupOfRefusal};
 use log::Log;
 use resolve::{Caller, Target};
 use std::ffi::{CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use switch::{HandOver, LinuxKernel, Request};
+use switch::LinuxKernel;
 use sys::io::{STDOUT, write_all};
 
 /// Runs sudrop with `argv` (program name first) and returns its exit status. Returns only when
@@ -87,6 +89,9 @@ fn variable<'a>(environ: &[&'a CStr], name: &str) -> Option<&'a str> {
 
 /// Switches, then becomes the command (exec mode) or runs it under the init (init mode).
 /// Returns the init's exit status, or the reason nothing could run.
+///
+/// The flow: who calls and who the target is (read), what will change (the pure plan), the
+/// changes (the switch applies and verifies them), then the exec or the init.
 fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
     let log = Log::new(args.verbose);
     // Init mode blocks signals first, so nothing arriving during start-up is lost.
@@ -94,71 +99,54 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         Some(options) => Some((options, init::block_signals()?, sys::process::parent_pid())),
         None => None,
     };
-    // Who is calling, read once: real ids for resolution, all of them for --if-privileged.
-    let uids = sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))?;
-    let gids = sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))?;
+    let kernel = &mut LinuxKernel;
+    let (uids, gids) = switch::ids(kernel)?;
     let caller = Caller {
         uid: uids[0],
         gid: gids[0],
     };
-    let (mut target, explicit_group, mut added_groups) = resolve_target(args, caller, log)?;
+    let (target, explicit_group, added_groups) = resolve_target(args, caller, log)?;
     // What the spec resolves to, said before --if-privileged may put the caller in its place.
     log.say(format_args!(
         "'{}' is uid {} gid {} groups [{}] home '{}' name '{}'",
         log::shown(args.user_spec.to_bytes()),
         target.uid,
         target.gid,
-        switch::list(&target.groups),
+        call::list(&target.groups),
         log::shown(&target.home),
         log::shown(target.name.as_deref().unwrap_or_default()),
     ));
-    let unswitched =
-        args.if_privileged && skip_the_switch(&mut target, &mut added_groups, (uids, gids), log)?;
+    let full = !target.uid.is_root() || args.keep_caps.is_some() || args.if_privileged;
+    let before = switch::observe(kernel, (uids, gids), full)?;
+    let request = plan::Request {
+        keep: args.keep_caps,
+        no_new_privs: args.no_new_privs,
+        allow_new_privs: args.allow_new_privs,
+        explicit_group,
+        added_groups: &added_groups,
+        if_privileged: args.if_privileged,
+        keep_stdio_owner: args.keep_stdio_owner,
+        limits: &args.ulimits,
+        umask: args.umask,
+        // Looked for only where it decides something: a root caller that may hand pipes over.
+        command_found: !full
+            || !uids[1].is_root()
+            || args.keep_stdio_owner
+            || exec::may_be_found(args.command, environ),
+    };
+    let plan = plan::plan(&request, &before, target)?;
     // sudrop's own variables stay with sudrop.
     let own: Vec<&str> = cli::options::variables()
         .map(|(_, variable)| variable)
         .collect();
-    let env = if unswitched {
+    let env = if plan.unswitched {
         exec::unswitched_environment(environ, &own)
     } else {
-        exec::environment(environ, &target, &own)
+        exec::environment(environ, &plan.target, &own)
     };
     let prepared = exec::prepare(args.command, args.command_args, &env);
-    // Limits before the switch: raising a hard limit needs privilege that the switch ends.
-    for &limit in &args.ulimits {
-        log.say(format_args!("setrlimit({limit})"));
-        sys::process::set_limit(limit.resource, limit.soft, limit.hard)
-            .map_err(|errno| Error::Limit { limit, errno })?;
-    }
-    if let Some(mode) = args.umask {
-        log.say(format_args!("umask({mode:04o})"));
-        sys::process::set_umask(mode);
-    }
-    // Never a way back to root: a non-root target gets no_new_privs (unless allowed) and the
-    // terminal-injection filter.
-    let user_target = !target.uid.is_root();
-    // Only root hands out its pipes, and only for a command that exists: nothing of the
-    // caller's world changes for a command that is not going to run.
-    let hand_over = user_target
-        && !args.keep_stdio_owner
-        && !unswitched
-        && uids[1].is_root()
-        && exec::may_be_found(&prepared);
-    let stdio = if hand_over {
-        stdio_hand_over()
-    } else {
-        Vec::new()
-    };
-    let request = Request {
-        target: &target,
-        keep: args.keep_caps,
-        no_new_privs: args.no_new_privs || (user_target && !args.allow_new_privs),
-        block_terminal_injection: user_target,
-        explicit_group,
-        added_groups: &added_groups,
-        stdio: &stdio,
-    };
-    switch::switch(&mut LinuxKernel, &request, log)?;
+    switch::apply(kernel, &plan, log)?;
+    switch::verify(kernel, &plan)?;
     match init {
         None => {
             log.say(format_args!("exec {}", log::shown(args.command.to_bytes())));
@@ -169,98 +157,6 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
             init::run(&prepared, options, &launcher, signal_fd, pending, log)
         }
     }
-}
-
-/// Runtimes hand a container root-owned pipes for stdin, stdout and stderr; after the switch
-/// an application that opens `/dev/stdout` (nginx, envoy, many Java log setups) would get
-/// EACCES. So each of them that is an anonymous pipe owned by root is handed to the target's
-/// group, in the direction the command's descriptor goes only: `/dev/stdout` opens for
-/// writing, never for reading what another writer of the same pipe writes, and root stays the
-/// owner, so the target cannot change the mode back. Nothing with a name in a file system (a
-/// named FIFO, a file, a device) and no socket is touched.
-fn stdio_hand_over() -> Vec<HandOver> {
-    let mut pipes: Vec<(sys::io::FileFacts, HandOver)> = Vec::new();
-    for fd in 0..=2 {
-        let Ok(facts) = sys::io::file_facts(fd) else {
-            continue;
-        };
-        if !facts.anonymous_pipe || facts.owner != 0 {
-            continue;
-        }
-        let group_bits = match facts.access {
-            libc::O_RDONLY => 0o040,
-            libc::O_WRONLY => 0o020,
-            _ => 0o060,
-        };
-        // Two descriptors of one pipe (2>&1) are one hand-over of what both need.
-        let same = |(other, _): &&mut (sys::io::FileFacts, HandOver)| {
-            (other.device, other.inode) == (facts.device, facts.inode)
-        };
-        match pipes.iter_mut().find(same) {
-            Some((_, hand)) => hand.mode |= group_bits,
-            None => pipes.push((
-                facts,
-                HandOver {
-                    fd,
-                    mode: 0o600 | group_bits,
-                },
-            )),
-        }
-    }
-    pipes.into_iter().map(|(_, hand)| hand).collect()
-}
-
-/// `--if-privileged`: when the caller may not switch to `target` (no CAP_SETUID and
-/// CAP_SETGID), the command runs as the caller instead: `target` becomes the caller's own
-/// identity and groups, and true comes back. Groups that cannot be added are let go too. A
-/// caller that may switch, or that already is the target, goes on as usual. A caller with
-/// uid 0, or with gid 0 where the target has none, is refused: the fallback is for the random
-/// non-root uid of OpenShift, never a way to run the command as root.
-fn skip_the_switch(
-    target: &mut Target,
-    added_groups: &mut Vec<id::Gid>,
-    (uids, gids): ([id::Uid; 3], [id::Gid; 3]),
-    log: Log,
-) -> Result<bool, Error> {
-    let effective = sys::caps::get()
-        .map_err(|e| Error::syscall("capget", e))?
-        .effective;
-    let (uid, gid) = (uids[0], gids[0]);
-    if !effective.contains(capability::Cap::SETGID) && !added_groups.is_empty() {
-        log.say(format_args!(
-            "--if-privileged: no CAP_SETGID, so the groups {} are not added",
-            switch::list(added_groups)
-        ));
-        added_groups.clear();
-    }
-    let may_switch =
-        effective.contains(capability::Cap::SETUID) && effective.contains(capability::Cap::SETGID);
-    if may_switch || (target.uid, target.gid) == (uid, gid) {
-        return Ok(false);
-    }
-    let groups = sys::cred::groups().map_err(|e| Error::syscall("getgroups", e))?;
-    let target_has_group_0 = target.gid.0 == 0 || target.groups.contains(&id::Gid(0));
-    let root_group = gids.iter().chain(&groups).any(|gid| gid.0 == 0);
-    if uids.iter().any(|uid| uid.is_root()) || (root_group && !target_has_group_0) {
-        return Err(Error::RootFallback {
-            root_user: uids.iter().any(|uid| uid.is_root()),
-            target_uid: target.uid,
-            target_gid: target.gid,
-        });
-    }
-    log.say(format_args!(
-        "--if-privileged: asked for uid {} gid {}, but uid {uid} may not switch (no CAP_SETUID \
-         and CAP_SETGID): running as uid {uid} gid {gid} instead",
-        target.uid, target.gid
-    ));
-    *target = Target {
-        uid,
-        gid,
-        groups,
-        home: Vec::new(),
-        name: None,
-    };
-    Ok(true)
 }
 
 /// The target (with `--group-add` and `--group-of` among its groups), whether the spec named a
@@ -320,24 +216,21 @@ fn resolve_target(
 /// and group 0 is refused unless `--group-add` names it too.
 fn group_of(path: &str, explicit: &[id::Gid]) -> Result<id::Gid, Error> {
     use std::os::unix::fs::MetadataExt;
-    let refuse = |reason: String| Error::GroupOf {
+    let refuse = |refusal| Error::GroupOf {
         path: path.into(),
-        reason,
+        refusal,
     };
     let metadata = std::fs::symlink_metadata(path).map_err(|error| {
-        let errno = sys::Errno::from_raw(error.raw_os_error().unwrap_or(0));
-        refuse(format!("stat: {}", errno.desc()))
+        refuse(GroupOfRefusal::Stat(sys::Errno::from_raw(
+            error.raw_os_error().unwrap_or(0),
+        )))
     })?;
     if metadata.file_type().is_symlink() {
-        return Err(refuse(
-            "is a symbolic link, which is not followed (name the file it points to)".into(),
-        ));
+        return Err(refuse(GroupOfRefusal::SymbolicLink));
     }
     let gid = id::Gid(metadata.gid());
     if gid.0 == 0 && !explicit.contains(&gid) {
-        return Err(refuse(
-            "belongs to group 0 (root); give --group-add 0 as well if that is meant".into(),
-        ));
+        return Err(refuse(GroupOfRefusal::RootGroup));
     }
     Ok(gid)
 }

@@ -1,369 +1,182 @@
-//! The privilege switch: supplementary groups, gid, uid and capabilities, failing closed.
-//!
-//! The order is forced by the kernel:
-//! 1. Shrink the capability bounding set first: `PR_CAPBSET_DROP` needs CAP_SETPCAP in the
-//!    effective set, and the uid change below empties it.
-//! 2. `setgroups`, then `setresgid`, then `setresuid`: each of the first two needs CAP_SETGID,
-//!    which the uid change takes away. (To keep capabilities, `PR_SET_KEEPCAPS` is set first
-//!    so that the permitted set survives the uid change.)
-//! 3. Set the effective, permitted and inheritable sets to what is kept, in one `capset`, then
-//!    raise the kept capabilities in the ambient set: a capability may only be ambient while it
-//!    is permitted and inheritable, and the kernel removes from the ambient set whatever the
-//!    `capset` leaves out of either. The kernel clears permitted, effective and ambient on a
-//!    uid change from root, but never the inheritable set, so that one must be set explicitly.
-//! 4. Verify the result from the kernel's own answers (one `capget` after the change), and
-//!    that root cannot be regained.
-//!
-//! The bounding set is emptied without reading it first, and not read back: the kernel removes
-//! a capability from it on every `PR_CAPBSET_DROP` that succeeds, and answers EINVAL past its
-//! last capability, which ends the loop (so a capability newer than sudrop is dropped too).
-//! Any other answer stops the switch. Each of these calls commits new credentials, which costs
-//! about a microsecond here, so the 41 drops are most of what the switch costs.
+//! The privilege switch, in three parts: [`observe`] reads what the process is, the pure
+//! [`crate::plan::plan`] decides every change (its module says why in that order), [`apply`]
+//! carries the steps out, and [`verify`] checks the result from the kernel's own answers and
+//! that root cannot be regained. On error the process may be half-way; the caller must then
+//! exit without running anything.
 //!
 //! All calls go through [`Kernel`], so the order and the decisions are unit-tested with a
-//! model of the kernel's rules; [`LinuxKernel`] is the real thing.
+//! model of the kernel's rules; [`LinuxKernel`] is the real thing. A failed call comes back as
+//! [`Error::Syscall`] with the typed [`Call`] the step is, the same for both, so a test asserts
+//! the message a user reads.
 
-use crate::capability::{Cap, CapMask};
-use crate::error::Error;
+use crate::call::Call;
+use crate::capability::{CapMask, CapSets};
+use crate::error::{Error, Mismatch};
 use crate::id::{Gid, Uid};
 use crate::log::Log;
-use crate::resolve::Target;
+use crate::plan::{Before, Plan, Step, same_set};
 use crate::sys;
-use crate::sys::caps::{BoundingDrop, CapSets};
+use crate::sys::Errno;
+use crate::sys::io::FileFacts;
 
-/// The calls the switch makes. Each returns the error sudrop reports.
+/// The calls the switch makes: reads, and one change per [`Step`].
 pub trait Kernel {
-    fn resuid(&self) -> Result<[Uid; 3], Error>;
-    fn resgid(&self) -> Result<[Gid; 3], Error>;
-    fn groups(&self) -> Result<Vec<Gid>, Error>;
+    fn resuid(&self) -> Result<[Uid; 3], Errno>;
+    fn resgid(&self) -> Result<[Gid; 3], Errno>;
+    fn groups(&self) -> Result<Vec<Gid>, Errno>;
     /// The effective, permitted and inheritable sets, in one read.
-    fn capabilities(&self) -> Result<CapSets, Error>;
-    /// The bounding set, read capability by capability.
-    fn bounding(&self) -> Result<CapMask, Error>;
-    fn ambient_has(&self, number: u8) -> Result<bool, Error>;
-    fn drop_bounding(&mut self, number: u8) -> Result<BoundingDrop, Error>;
-    fn set_keepcaps(&mut self, on: bool) -> Result<(), Error>;
-    fn set_groups(&mut self, groups: &[Gid]) -> Result<(), Error>;
-    /// Sets the real, effective and saved gid.
-    fn set_gid(&mut self, gid: Gid) -> Result<(), Error>;
-    /// Sets the real, effective and saved uid.
-    fn set_uid(&mut self, uid: Uid) -> Result<(), Error>;
-    /// Sets the effective, permitted and inheritable sets at once.
-    fn set_capabilities(&mut self, sets: CapSets) -> Result<(), Error>;
-    fn raise_ambient(&mut self, number: u8) -> Result<(), Error>;
-    fn set_no_new_privs(&mut self) -> Result<(), Error>;
-    /// Installs the seccomp filter that fails TIOCSTI and TIOCLINUX.
-    fn block_terminal_injection(&mut self) -> Result<(), Error>;
+    fn capabilities(&self) -> Result<CapSets, Errno>;
+    /// The bounding set, read capability by capability up to the kernel's last one.
+    fn bounding(&self) -> Result<CapMask, Errno>;
+    fn ambient_has(&self, number: u8) -> Result<bool, Errno>;
     /// Whether the command could reach a terminal: any inherited descriptor is one, or there
     /// is a controlling terminal (or either cannot be told).
     fn terminal_reachable(&self) -> bool;
-    /// Gives the pipe behind `hand.fd` the group `gid` and the mode `hand.mode`.
-    fn hand_over(&mut self, hand: HandOver, gid: Gid) -> Result<(), Error>;
+    /// What stdin, stdout and stderr are.
+    fn stdio(&self) -> [Option<FileFacts>; 3];
+    fn change(&mut self, step: &Step) -> Result<(), Errno>;
 }
 
-/// A standard descriptor's pipe that the target's group gets access to: `mode` is the pipe's
-/// new permission bits (root keeps it; the group may open it only in the direction the
-/// command's own descriptors go).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HandOver {
-    pub fd: i32,
-    pub mode: u32,
+fn read<T>(answer: Result<T, Errno>, call: Call) -> Result<T, Error> {
+    answer.map_err(|errno| Error::Syscall { call, errno })
 }
 
-/// What the switch is asked to do.
-pub struct Request<'a> {
-    pub target: &'a Target,
-    /// `--keep-cap`: `None` when not given.
-    pub keep: Option<CapMask>,
-    /// Set no_new_privs (the default for a non-root target).
-    pub no_new_privs: bool,
-    /// Fail TIOCSTI and TIOCLINUX (for a non-root target).
-    pub block_terminal_injection: bool,
-    /// The spec named a group (`USER:GROUP`, `:GROUP`), which means "no supplementary groups".
-    pub explicit_group: bool,
-    /// Groups `--group-add` and `--group-of` asked for: these must be in the result.
-    pub added_groups: &'a [Gid],
-    /// The stdio pipes to hand to the target's group: the last change made with privilege,
-    /// after every check that can refuse the switch.
-    pub stdio: &'a [HandOver],
-}
-
-fn sorted_unique(groups: &[Gid]) -> Vec<Gid> {
-    let mut groups = groups.to_vec();
-    groups.sort_unstable();
-    groups.dedup();
-    groups
-}
-
-fn same_set(a: &[Gid], b: &[Gid]) -> bool {
-    sorted_unique(a) == sorted_unique(b)
-}
-
-fn ids_text(uid: Uid, gid: Gid) -> String {
-    format!("uid {uid} gid {gid}")
-}
-
-/// The groups for a message: the first few, then how many more.
-pub fn list(groups: &[Gid]) -> String {
-    const SHOWN: usize = 16;
-    let mut text = String::new();
-    for (index, gid) in groups.iter().take(SHOWN).enumerate() {
-        if index > 0 {
-            text.push(',');
-        }
-        text.push_str(&gid.to_string());
-    }
-    if groups.len() > SHOWN {
-        text += &format!(",… ({} more)", groups.len() - SHOWN);
-    }
-    text
-}
-
-fn keep_all(keep: CapMask) -> CapSets {
-    CapSets {
-        effective: keep,
-        permitted: keep,
-        inheritable: keep,
-    }
-}
-
-/// Switches the calling process to `request.target`. On error the process may be half-way;
-/// the caller must then exit without running anything.
-pub fn switch(kernel: &mut impl Kernel, request: &Request<'_>, log: Log) -> Result<(), Error> {
-    let target = request.target;
-    let before = kernel.capabilities()?;
-    let uids = kernel.resuid()?;
-    let gids = kernel.resgid()?;
-    let groups = kernel.groups()?;
-
-    // Capabilities are narrowed for every non-root target, and for root when asked to.
-    let restrict = request.keep.is_some() || !target.uid.is_root();
-    let keep = request.keep.unwrap_or(CapMask::EMPTY);
-    if !keep.is_subset_of(before.permitted) {
-        return Err(Error::Capability(format!(
-            "cannot keep {}: sudrop was started without it",
-            keep.minus(before.permitted)
-        )));
-    }
-
-    let uid_changes = uids != [target.uid; 3];
-    let gid_changes = gids != [target.gid; 3];
-    let may_set_ids =
-        before.effective.contains(Cap::SETUID) && before.effective.contains(Cap::SETGID);
-    if (uid_changes || gid_changes) && !may_set_ids {
-        return Err(Error::NeedPrivilege {
-            from: ids_text(uids[0], gids[0]),
-            to: ids_text(target.uid, target.gid),
-        });
-    }
-    let groups_differ = !same_set(&groups, &target.groups);
-    let set_groups = groups_differ && before.effective.contains(Cap::SETGID);
-    let missing: Vec<Gid> = request
-        .added_groups
-        .iter()
-        .copied()
-        .filter(|gid| !groups.contains(gid))
-        .collect();
-    if groups_differ && !set_groups && !missing.is_empty() {
-        return Err(Error::Capability(format!(
-            "cannot add the supplementary groups {} (--group-add, --group-of): that needs CAP_SETGID",
-            list(&missing)
-        )));
-    }
-    if groups_differ && !set_groups {
-        // Only reachable with unchanged ids and no CAP_SETGID: a runtime already started us
-        // as the target (Kubernetes runAsUser) and chose the supplementary groups itself.
-        // That is said always when the spec named a group, which asks for none.
-        let message = format_args!(
-            "already uid {} gid {}; keeping the supplementary groups the runtime set ({}): no CAP_SETGID",
-            target.uid,
-            target.gid,
-            list(&groups)
-        );
-        if request.explicit_group {
-            log.warn(format_args!(
-                "{message}, though the user spec names a group and so asks for none"
-            ));
+/// What the process is now, with its ids as already read. The bounding set, the terminals
+/// in reach and stdio matter only for a switch that narrows capabilities or may hand pipes
+/// over; with `full` false (a root target, no `--keep-cap`, no `--if-privileged`) they are
+/// not read, and the plan does not look at them.
+pub fn observe(
+    kernel: &impl Kernel,
+    (uids, gids): ([Uid; 3], [Gid; 3]),
+    full: bool,
+) -> Result<Before, Error> {
+    Ok(Before {
+        uids,
+        gids,
+        groups: read(kernel.groups(), Call::GetGroups)?,
+        caps: read(kernel.capabilities(), Call::CapGet)?,
+        bounding: if full {
+            read(kernel.bounding(), Call::BoundingRead)?
         } else {
-            log.say(message);
+            CapMask::EMPTY
+        },
+        terminal_reachable: full && kernel.terminal_reachable(),
+        stdio: if full { kernel.stdio() } else { [None; 3] },
+    })
+}
+
+/// The caller's real, effective and saved uids and gids.
+pub fn ids(kernel: &impl Kernel) -> Result<([Uid; 3], [Gid; 3]), Error> {
+    Ok((
+        read(kernel.resuid(), Call::GetResUid)?,
+        read(kernel.resgid(), Call::GetResGid)?,
+    ))
+}
+
+/// Carries out the plan's steps in order; the first failure stops it. A failed stdio
+/// hand-over only costs the convenience of `/dev/stdout`: it is said, and passed over.
+pub fn apply(kernel: &mut impl Kernel, plan: &Plan, log: Log) -> Result<(), Error> {
+    for notice in &plan.notices {
+        if notice.is_warning() {
+            log.warn(format_args!("{notice}"));
+        } else {
+            log.say(format_args!("{notice}"));
         }
     }
-    if !uid_changes && !gid_changes && !set_groups {
-        log.say(format_args!(
-            "already running as the target: no identity change"
-        ));
-    }
-
-    if restrict {
-        if before.effective.contains(Cap::SETPCAP) {
-            log.say(format_args!("bounding set: dropping all but {keep}"));
-            for number in (0..64).filter(|&number| !keep.has(number)) {
-                if kernel.drop_bounding(number)? == BoundingDrop::NoSuchCapability {
-                    break;
-                }
+    for step in &plan.steps {
+        if !step.is_quiet() {
+            log.say(format_args!("{step}"));
+        }
+        match (kernel.change(step), step) {
+            (Ok(()), _) => {}
+            (Err(errno), Step::SetLimit(limit)) => {
+                return Err(Error::Limit {
+                    limit: *limit,
+                    errno,
+                });
             }
-        } else {
-            let bounding = kernel.bounding()?;
-            if !bounding.is_subset_of(keep) {
-                let message =
-                    format!("bounding set left as it is ({bounding}): no CAP_SETPCAP to shrink it");
-                // With no_new_privs nothing can raise a capability from it again; without,
-                // a setuid-root or file-capability program could.
-                if request.no_new_privs {
-                    log.say(format_args!("{message}"));
-                } else {
-                    log.warn(format_args!(
-                        "{message}, and without no_new_privs a setuid or file-capability program can regain them"
-                    ));
+            (Err(errno), Step::HandOver { fd, .. }) => log.warn(format_args!(
+                "cannot hand descriptor {fd} over: {}",
+                Error::Syscall {
+                    call: step.call(),
+                    errno
                 }
+            )),
+            (Err(errno), _) => {
+                return Err(Error::Syscall {
+                    call: step.call(),
+                    errno,
+                });
             }
         }
     }
-    // TIOCSTI works only on the caller's controlling terminal (without CAP_SYS_ADMIN), so with
-    // no terminal in reach, as in a container without a tty, the filter protects nothing; it
-    // costs as much as the whole bounding-set drop, so it then stays out.
-    let block_terminal_injection = request.block_terminal_injection && kernel.terminal_reachable();
-    if request.block_terminal_injection && !block_terminal_injection {
-        log.say(format_args!(
-            "no terminal in reach: TIOCSTI cannot be used, no seccomp filter needed"
-        ));
-    }
-    // Without no_new_privs the kernel takes the filter only from CAP_SYS_ADMIN, which the
-    // switch is about to give up: then it goes in now.
-    let filter_now = block_terminal_injection
-        && !request.no_new_privs
-        && before.effective.contains(Cap::SYS_ADMIN);
-    if filter_now {
-        log.say(format_args!(
-            "seccomp: TIOCSTI and TIOCLINUX fail with EPERM"
-        ));
-        kernel.block_terminal_injection()?;
-    }
-
-    // Every check that can refuse is behind us; the next calls need privilege that the id
-    // change ends, so the hand-over goes just before it.
-    for &hand in request.stdio {
-        match kernel.hand_over(hand, target.gid) {
-            Ok(()) => log.say(format_args!(
-                "descriptor {}: a pipe, now group {} mode {:04o}",
-                hand.fd, target.gid, hand.mode
-            )),
-            // It only costs the convenience of /dev/stdout: said, and passed over.
-            Err(error) => log.warn(format_args!(
-                "cannot hand descriptor {} over: {error}",
-                hand.fd
-            )),
-        }
-    }
-    let keepcaps = restrict && uid_changes && keep != CapMask::EMPTY;
-    if keepcaps {
-        kernel.set_keepcaps(true)?;
-    }
-    if set_groups {
-        log.say(format_args!("setgroups({})", list(&target.groups)));
-        kernel.set_groups(&target.groups)?;
-    }
-    if gid_changes {
-        log.say(format_args!("setresgid({0},{0},{0})", target.gid));
-        kernel.set_gid(target.gid)?;
-    }
-    if uid_changes {
-        log.say(format_args!("setresuid({0},{0},{0})", target.uid));
-        kernel.set_uid(target.uid)?;
-    }
-    if restrict {
-        log.say(format_args!(
-            "capabilities: effective, permitted, inheritable and ambient = {keep}"
-        ));
-        kernel.set_capabilities(keep_all(keep))?;
-        for number in keep.numbers() {
-            kernel.raise_ambient(number)?;
-        }
-    }
-    if keepcaps {
-        kernel.set_keepcaps(false)?;
-    }
-    if request.no_new_privs {
-        log.say(format_args!("prctl(PR_SET_NO_NEW_PRIVS)"));
-        kernel.set_no_new_privs()?;
-    }
-    if block_terminal_injection && !filter_now {
-        if request.no_new_privs {
-            log.say(format_args!(
-                "seccomp: TIOCSTI and TIOCLINUX fail with EPERM"
-            ));
-            kernel.block_terminal_injection()?;
-        } else {
-            log.warn(format_args!(
-                "the command can reach a terminal, and without no_new_privs or \
-                 CAP_SYS_ADMIN sudrop cannot stop it from typing into it (TIOCSTI)"
-            ));
-        }
-    }
-
-    verify(kernel, request, restrict, set_groups)
+    Ok(())
 }
 
-/// Checks the switch against the kernel's own answers.
-fn verify(
-    kernel: &mut impl Kernel,
-    request: &Request<'_>,
-    restrict: bool,
-    groups_were_set: bool,
-) -> Result<(), Error> {
-    let target = request.target;
-    let keep = request.keep.unwrap_or(CapMask::EMPTY);
-    let uids = kernel.resuid()?;
-    let gids = kernel.resgid()?;
+/// Checks the switch against the kernel's own answers: the ids, the groups, every capability
+/// set (the bounding set included, when it was emptied), and that root cannot be regained.
+pub fn verify(kernel: &mut impl Kernel, plan: &Plan) -> Result<(), Error> {
+    let target = &plan.target;
+    let uids = read(kernel.resuid(), Call::GetResUid)?;
+    let gids = read(kernel.resgid(), Call::GetResGid)?;
     if uids != [target.uid; 3] || gids != [target.gid; 3] {
-        return Err(Error::Verify(format!(
-            "after the switch: uids {uids:?} gids {gids:?}, expected {} and {}",
-            target.uid, target.gid
-        )));
+        return Err(Error::Verify(Mismatch::Ids {
+            uids,
+            gids,
+            expected: (target.uid, target.gid),
+        }));
     }
-    let groups = kernel.groups()?;
-    if groups_were_set && !same_set(&groups, &target.groups) {
-        return Err(Error::Verify(format!(
-            "after the switch: supplementary groups {}, expected {}",
-            list(&groups),
-            list(&target.groups)
-        )));
+    let groups = read(kernel.groups(), Call::GetGroups)?;
+    if plan.groups_set && !same_set(&groups, &target.groups) {
+        return Err(Error::Verify(Mismatch::Groups {
+            groups,
+            expected: target.groups.clone(),
+        }));
     }
-    if restrict {
-        let after = kernel.capabilities()?;
+    let keep = plan.restricted.unwrap_or(CapMask::EMPTY);
+    if plan.restricted.is_some() {
+        let after = read(kernel.capabilities(), Call::CapGet)?;
         let sets = [
             ("effective", after.effective),
             ("permitted", after.permitted),
             ("inheritable", after.inheritable),
         ];
-        for (name, set) in sets {
-            if set != keep {
-                return Err(Error::Verify(format!(
-                    "after the switch: {name} capabilities are {set}, expected {keep}"
-                )));
+        for (set, found) in sets {
+            if found != keep {
+                return Err(Error::Verify(Mismatch::Capabilities {
+                    set,
+                    found,
+                    expected: keep,
+                }));
             }
         }
         // The kernel keeps the ambient set within permitted and inheritable, both now exactly
         // `keep`: only the kept capabilities need asking about.
         for number in keep.numbers() {
-            if !kernel.ambient_has(number)? {
-                return Err(Error::Verify(format!(
-                    "after the switch: {} is not ambient",
-                    CapMask(1 << number)
-                )));
+            if !read(kernel.ambient_has(number), Call::AmbientIsSet(number))? {
+                return Err(Error::Verify(Mismatch::NotAmbient(number)));
+            }
+        }
+        if plan.bounding_dropped {
+            let found = read(kernel.bounding(), Call::BoundingRead)?;
+            if !found.is_subset_of(keep) {
+                return Err(Error::Verify(Mismatch::Capabilities {
+                    set: "bounding",
+                    found,
+                    expected: keep,
+                }));
             }
         }
     }
-    if !target.uid.is_root() && !keep.contains(Cap::SETUID) {
-        if kernel.set_uid(Uid::ROOT).is_ok() {
-            return Err(Error::Verify(
-                "after the switch: setresuid(0,0,0) succeeded".into(),
-            ));
+    if !target.uid.is_root() && !keep.contains(crate::capability::Cap::SETUID) {
+        if kernel.change(&Step::SetUid(Uid::ROOT)).is_ok() {
+            return Err(Error::Verify(Mismatch::RootRegained { uid: true }));
         }
-        if target.gid != Gid(0) && !keep.contains(Cap::SETGID) && kernel.set_gid(Gid(0)).is_ok() {
-            return Err(Error::Verify(
-                "after the switch: setresgid(0,0,0) succeeded".into(),
-            ));
+        if target.gid != Gid(0)
+            && !keep.contains(crate::capability::Cap::SETGID)
+            && kernel.change(&Step::SetGid(Gid(0))).is_ok()
+        {
+            return Err(Error::Verify(Mismatch::RootRegained { uid: false }));
         }
     }
     Ok(())
@@ -373,80 +186,28 @@ fn verify(
 pub struct LinuxKernel;
 
 impl Kernel for LinuxKernel {
-    fn resuid(&self) -> Result<[Uid; 3], Error> {
-        sys::cred::resuid().map_err(|e| Error::syscall("getresuid", e))
+    fn resuid(&self) -> Result<[Uid; 3], Errno> {
+        sys::cred::resuid()
     }
 
-    fn resgid(&self) -> Result<[Gid; 3], Error> {
-        sys::cred::resgid().map_err(|e| Error::syscall("getresgid", e))
+    fn resgid(&self) -> Result<[Gid; 3], Errno> {
+        sys::cred::resgid()
     }
 
-    fn groups(&self) -> Result<Vec<Gid>, Error> {
-        sys::cred::groups().map_err(|e| Error::syscall("getgroups", e))
+    fn groups(&self) -> Result<Vec<Gid>, Errno> {
+        sys::cred::groups()
     }
 
-    fn capabilities(&self) -> Result<CapSets, Error> {
-        sys::caps::get().map_err(|e| Error::syscall("capget", e))
+    fn capabilities(&self) -> Result<CapSets, Errno> {
+        sys::caps::get()
     }
 
-    fn bounding(&self) -> Result<CapMask, Error> {
-        sys::caps::bounding().map_err(|e| Error::syscall("prctl(PR_CAPBSET_READ)", e))
+    fn bounding(&self) -> Result<CapMask, Errno> {
+        sys::caps::bounding()
     }
 
-    fn ambient_has(&self, number: u8) -> Result<bool, Error> {
+    fn ambient_has(&self, number: u8) -> Result<bool, Errno> {
         sys::caps::ambient_has(number)
-            .map_err(|e| Error::syscall(format!("prctl(PR_CAP_AMBIENT_IS_SET, {number})"), e))
-    }
-
-    fn drop_bounding(&mut self, number: u8) -> Result<BoundingDrop, Error> {
-        sys::caps::drop_bounding(number)
-            .map_err(|e| Error::syscall(format!("prctl(PR_CAPBSET_DROP, {number})"), e))
-    }
-
-    fn set_keepcaps(&mut self, on: bool) -> Result<(), Error> {
-        sys::caps::set_keepcaps(on)
-            .map_err(|e| Error::syscall(format!("prctl(PR_SET_KEEPCAPS, {})", u8::from(on)), e))
-    }
-
-    fn set_groups(&mut self, groups: &[Gid]) -> Result<(), Error> {
-        sys::cred::set_groups(groups)
-            .map_err(|e| Error::syscall(format!("setgroups({})", list(groups)), e))
-    }
-
-    fn set_gid(&mut self, gid: Gid) -> Result<(), Error> {
-        sys::cred::set_gid(gid)
-            .map_err(|e| Error::syscall(format!("setresgid({gid},{gid},{gid})"), e))
-    }
-
-    fn set_uid(&mut self, uid: Uid) -> Result<(), Error> {
-        sys::cred::set_uid(uid)
-            .map_err(|e| Error::syscall(format!("setresuid({uid},{uid},{uid})"), e))
-    }
-
-    fn set_capabilities(&mut self, sets: CapSets) -> Result<(), Error> {
-        sys::caps::set(sets).map_err(|e| Error::syscall("capset", e))
-    }
-
-    fn raise_ambient(&mut self, number: u8) -> Result<(), Error> {
-        sys::caps::raise_ambient(number)
-            .map_err(|e| Error::syscall(format!("prctl(PR_CAP_AMBIENT_RAISE, {number})"), e))
-    }
-
-    fn set_no_new_privs(&mut self) -> Result<(), Error> {
-        sys::caps::set_no_new_privs().map_err(|e| Error::syscall("prctl(PR_SET_NO_NEW_PRIVS)", e))
-    }
-
-    fn block_terminal_injection(&mut self) -> Result<(), Error> {
-        match sys::seccomp::block_terminal_injection() {
-            // A kernel built without seccomp filters: say so, and go on.
-            Err(sys::Errno::EINVAL) => {
-                crate::log::error(format_args!(
-                    "warning: this kernel has no seccomp filters; TIOCSTI is not blocked"
-                ));
-                Ok(())
-            }
-            result => result.map_err(|e| Error::syscall("prctl(PR_SET_SECCOMP)", e)),
-        }
     }
 
     fn terminal_reachable(&self) -> bool {
@@ -457,16 +218,47 @@ impl Kernel for LinuxKernel {
             || sys::io::has_controlling_terminal() != Some(false)
     }
 
-    fn hand_over(&mut self, hand: HandOver, gid: Gid) -> Result<(), Error> {
-        sys::io::set_group_and_mode(hand.fd, gid.0, hand.mode)
-            .map_err(|e| Error::syscall(format!("fchown({}, -1, {gid}) and fchmod", hand.fd), e))
+    fn stdio(&self) -> [Option<FileFacts>; 3] {
+        [0, 1, 2].map(|fd| sys::io::file_facts(fd).ok())
+    }
+
+    fn change(&mut self, step: &Step) -> Result<(), Errno> {
+        match step {
+            Step::SetLimit(limit) => {
+                sys::process::set_limit(limit.resource, limit.soft, limit.hard)
+            }
+            Step::SetUmask(mode) => {
+                sys::process::set_umask(*mode);
+                Ok(())
+            }
+            Step::DropBounding(number) => sys::caps::drop_bounding(*number),
+            Step::BlockTerminalInjection => match sys::seccomp::block_terminal_injection() {
+                // A kernel built without seccomp filters: say so, and go on.
+                Err(Errno::EINVAL) => {
+                    crate::log::error(format_args!(
+                        "warning: this kernel has no seccomp filters; TIOCSTI is not blocked"
+                    ));
+                    Ok(())
+                }
+                result => result,
+            },
+            Step::HandOver { fd, gid, mode } => sys::io::set_group_and_mode(*fd, gid.0, *mode),
+            Step::KeepCaps(on) => sys::caps::set_keepcaps(*on),
+            Step::SetGroups(groups) => sys::cred::set_groups(groups),
+            Step::SetGid(gid) => sys::cred::set_gid(*gid),
+            Step::SetUid(uid) => sys::cred::set_uid(*uid),
+            Step::SetCapabilities(sets) => sys::caps::set(*sets),
+            Step::RaiseAmbient(number) => sys::caps::raise_ambient(*number),
+            Step::NoNewPrivs => sys::caps::set_no_new_privs(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sys::Errno;
+    use crate::plan::{Notice, Request, plan};
+    use crate::resolve::Target;
 
     /// The five capability sets of a thread, as the model keeps them.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -478,17 +270,32 @@ mod tests {
         bounding: CapMask,
     }
 
-    /// The kernel's last capability number, in the model.
-    const LAST_CAP: u8 = 40;
-
     const SETUID: u64 = 1 << 7;
     const SETGID: u64 = 1 << 6;
     const SETPCAP: u64 = 1 << 8;
     const NET_BIND: u64 = 1 << 10;
     const SYS_ADMIN: u64 = 1 << 21;
+    const CHOWN_AND_FOWNER: u64 = 1 | 1 << 3;
+    /// The 41 capabilities of the model's kernel.
     const FULL: u64 = (1 << 41) - 1;
+    /// What Docker leaves a container's root: 14 capabilities.
+    const DOCKER: u64 = (1 << 0)
+        | (1 << 1)
+        | (1 << 3)
+        | (1 << 4)
+        | (1 << 5)
+        | (1 << 6)
+        | (1 << 7)
+        | (1 << 8)
+        | (1 << 10)
+        | (1 << 13)
+        | (1 << 18)
+        | (1 << 27)
+        | (1 << 29)
+        | (1 << 31);
 
-    /// The kernel's credential rules (capabilities(7), setresuid(2)), recording each call.
+    /// The kernel's credential rules (capabilities(7), setresuid(2)), recording each change
+    /// as the call a user would read about.
     #[derive(Clone, Debug)]
     struct Model {
         uids: [Uid; 3],
@@ -506,6 +313,7 @@ mod tests {
         refused_drop: Option<u8>,
         /// A terminal is in reach of the command.
         terminal: bool,
+        stdio: [Option<FileFacts>; 3],
     }
 
     impl Model {
@@ -529,6 +337,7 @@ mod tests {
                 setgroups_denied: false,
                 refused_drop: None,
                 terminal: true,
+                stdio: [None; 3],
             }
         }
 
@@ -545,76 +354,13 @@ mod tests {
         }
 
         fn has(&self, cap: u64) -> bool {
-            self.caps.effective.0 & cap != 0
+            self.caps.effective.0 & cap == cap
         }
 
-        fn eperm(&mut self, call: String) -> Result<(), Error> {
-            self.calls.push(format!("{call} EPERM"));
-            Err(Error::syscall(call, Errno::EPERM))
-        }
-    }
-
-    impl Kernel for Model {
-        fn resuid(&self) -> Result<[Uid; 3], Error> {
-            Ok(self.uids)
-        }
-        fn resgid(&self) -> Result<[Gid; 3], Error> {
-            Ok(self.gids)
-        }
-        fn groups(&self) -> Result<Vec<Gid>, Error> {
-            Ok(self.groups.clone())
-        }
-        fn capabilities(&self) -> Result<CapSets, Error> {
-            Ok(CapSets {
-                effective: self.caps.effective,
-                permitted: self.caps.permitted,
-                inheritable: self.caps.inheritable,
-            })
-        }
-        fn bounding(&self) -> Result<CapMask, Error> {
-            Ok(self.caps.bounding)
-        }
-        fn ambient_has(&self, number: u8) -> Result<bool, Error> {
-            Ok(self.caps.ambient.has(number))
-        }
-        fn drop_bounding(&mut self, number: u8) -> Result<BoundingDrop, Error> {
-            if !self.has(SETPCAP) || self.refused_drop == Some(number) {
-                self.eperm(format!("drop_bounding({number})"))?;
-            }
-            if number > LAST_CAP {
-                self.calls.push(format!("drop_bounding({number}) EINVAL"));
-                return Ok(BoundingDrop::NoSuchCapability);
-            }
-            self.caps.bounding = self.caps.bounding.minus(CapMask(1 << number));
-            self.calls.push(format!("drop_bounding({number})"));
-            Ok(BoundingDrop::Dropped)
-        }
-        fn set_keepcaps(&mut self, on: bool) -> Result<(), Error> {
-            self.keepcaps = on;
-            self.calls.push(format!("keepcaps({on})"));
-            Ok(())
-        }
-        fn set_groups(&mut self, groups: &[Gid]) -> Result<(), Error> {
-            if !self.has(SETGID) || self.setgroups_denied {
-                return self.eperm("setgroups".into());
-            }
-            self.groups = groups.to_vec();
-            self.calls.push(format!("setgroups({})", list(groups)));
-            Ok(())
-        }
-        fn set_gid(&mut self, gid: Gid) -> Result<(), Error> {
-            if !self.has(SETGID) && !self.gids.contains(&gid) {
-                return self.eperm(format!("setgid({gid})"));
-            }
-            self.gids = [gid; 3];
-            self.calls.push(format!("setgid({gid})"));
-            Ok(())
-        }
-        fn set_uid(&mut self, uid: Uid) -> Result<(), Error> {
+        fn set_uid(&mut self, uid: Uid) -> Result<(), Errno> {
             if !self.has(SETUID) && !self.uids.contains(&uid) {
-                return self.eperm(format!("setuid({uid})"));
+                return Err(Errno::EPERM);
             }
-            self.calls.push(format!("setuid({uid})"));
             if self.lying_setuid {
                 return Ok(());
             }
@@ -633,7 +379,8 @@ mod tests {
             }
             Ok(())
         }
-        fn set_capabilities(&mut self, sets: CapSets) -> Result<(), Error> {
+
+        fn set_capabilities(&mut self, sets: CapSets) -> Result<(), Errno> {
             // capset(2): permitted may only shrink, inheritable stays within the old
             // inheritable and permitted sets, effective within the new permitted set.
             let inheritable_allowed = self.caps.inheritable.union(self.caps.permitted);
@@ -641,7 +388,7 @@ mod tests {
                 || !sets.inheritable.is_subset_of(inheritable_allowed)
                 || !sets.effective.is_subset_of(sets.permitted)
             {
-                return self.eperm("capset".into());
+                return Err(Errno::EPERM);
             }
             self.caps.effective = sets.effective;
             self.caps.permitted = sets.permitted;
@@ -649,42 +396,90 @@ mod tests {
             // What is no longer both permitted and inheritable leaves the ambient set.
             self.caps.ambient =
                 CapMask(self.caps.ambient.0 & sets.permitted.0 & sets.inheritable.0);
-            self.calls.push(format!("capset({:#x})", sets.effective.0));
             Ok(())
         }
-        fn raise_ambient(&mut self, number: u8) -> Result<(), Error> {
-            if !self.caps.permitted.has(number) || !self.caps.inheritable.has(number) {
-                return self.eperm(format!("ambient_raise({number})"));
+
+        fn apply(&mut self, step: &Step) -> Result<(), Errno> {
+            let refused = |allowed: bool| if allowed { Ok(()) } else { Err(Errno::EPERM) };
+            match step {
+                Step::SetLimit(_) | Step::SetUmask(_) => Ok(()),
+                Step::DropBounding(number) => {
+                    refused(self.has(SETPCAP) && self.refused_drop != Some(*number))?;
+                    self.caps.bounding = self.caps.bounding.minus(CapMask(1 << number));
+                    Ok(())
+                }
+                // seccomp(2): a filter needs no_new_privs or CAP_SYS_ADMIN.
+                Step::BlockTerminalInjection => refused(self.no_new_privs || self.has(SYS_ADMIN)),
+                // chown(2) of the group needs CAP_CHOWN, chmod(2) of root's pipe CAP_FOWNER.
+                Step::HandOver { .. } => refused(self.has(CHOWN_AND_FOWNER)),
+                Step::KeepCaps(on) => {
+                    self.keepcaps = *on;
+                    Ok(())
+                }
+                Step::SetGroups(groups) => {
+                    refused(self.has(SETGID) && !self.setgroups_denied)?;
+                    self.groups = groups.clone();
+                    Ok(())
+                }
+                Step::SetGid(gid) => {
+                    refused(self.has(SETGID) || self.gids.contains(gid))?;
+                    self.gids = [*gid; 3];
+                    Ok(())
+                }
+                Step::SetUid(uid) => self.set_uid(*uid),
+                Step::SetCapabilities(sets) => self.set_capabilities(*sets),
+                Step::RaiseAmbient(number) => {
+                    refused(
+                        self.caps.permitted.has(*number) && self.caps.inheritable.has(*number),
+                    )?;
+                    self.caps.ambient = self.caps.ambient.union(CapMask(1 << number));
+                    Ok(())
+                }
+                Step::NoNewPrivs => {
+                    self.no_new_privs = true;
+                    Ok(())
+                }
             }
-            self.caps.ambient = self.caps.ambient.union(CapMask(1 << number));
-            self.calls.push(format!("ambient_raise({number})"));
-            Ok(())
         }
-        fn set_no_new_privs(&mut self) -> Result<(), Error> {
-            self.no_new_privs = true;
-            self.calls.push("no_new_privs".into());
-            Ok(())
+    }
+
+    impl Kernel for Model {
+        fn resuid(&self) -> Result<[Uid; 3], Errno> {
+            Ok(self.uids)
         }
-        fn block_terminal_injection(&mut self) -> Result<(), Error> {
-            // seccomp(2): a filter needs no_new_privs or CAP_SYS_ADMIN.
-            if !self.no_new_privs && !self.has(SYS_ADMIN) {
-                return self.eperm("filter".into());
-            }
-            self.calls.push("filter".into());
-            Ok(())
+        fn resgid(&self) -> Result<[Gid; 3], Errno> {
+            Ok(self.gids)
+        }
+        fn groups(&self) -> Result<Vec<Gid>, Errno> {
+            Ok(self.groups.clone())
+        }
+        fn capabilities(&self) -> Result<CapSets, Errno> {
+            Ok(CapSets {
+                effective: self.caps.effective,
+                permitted: self.caps.permitted,
+                inheritable: self.caps.inheritable,
+            })
+        }
+        fn bounding(&self) -> Result<CapMask, Errno> {
+            Ok(self.caps.bounding)
+        }
+        fn ambient_has(&self, number: u8) -> Result<bool, Errno> {
+            Ok(self.caps.ambient.has(number))
         }
         fn terminal_reachable(&self) -> bool {
             self.terminal
         }
-        fn hand_over(&mut self, hand: HandOver, gid: Gid) -> Result<(), Error> {
-            // chown(2) of the group needs CAP_CHOWN, chmod(2) of root's pipe CAP_FOWNER.
-            const CHOWN_AND_FOWNER: u64 = 1 | 1 << 3;
-            let call = format!("hand_over({}, {gid}, {:o})", hand.fd, hand.mode);
-            if self.caps.effective.0 & CHOWN_AND_FOWNER != CHOWN_AND_FOWNER {
-                return self.eperm(call);
-            }
-            self.calls.push(call);
-            Ok(())
+        fn stdio(&self) -> [Option<FileFacts>; 3] {
+            self.stdio
+        }
+        fn change(&mut self, step: &Step) -> Result<(), Errno> {
+            let result = self.apply(step);
+            let call = step.call();
+            self.calls.push(match result {
+                Ok(()) => call.to_string(),
+                Err(errno) => format!("{call} {errno}"),
+            });
+            result
         }
     }
 
@@ -703,31 +498,42 @@ mod tests {
         warnings: false,
     };
 
+    /// The whole switch against the model, as `lib::run` makes it: observe, plan, apply,
+    /// verify. The plan comes back too (when there was one).
+    fn switch(model: &mut Model, request: &Request<'_>, target: &Target) -> Result<Plan, Error> {
+        let ids = ids(model)?;
+        let before = observe(model, ids, true)?;
+        let plan = plan(request, &before, target.clone())?;
+        apply(model, &plan, QUIET)?;
+        verify(model, &plan)?;
+        Ok(plan)
+    }
+
     fn run(
         model: &mut Model,
         target: &Target,
         keep: Option<u64>,
         no_new_privs: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<Plan, Error> {
         let request = Request {
-            target,
             keep: keep.map(CapMask),
             no_new_privs,
-            block_terminal_injection: false,
-            explicit_group: false,
-            added_groups: &[],
-            stdio: &[],
+            allow_new_privs: !no_new_privs,
+            command_found: true,
+            ..Request::default()
         };
-        switch(model, &request, QUIET)
+        // No terminal in reach: these tests are not about the filter.
+        model.terminal = false;
+        switch(model, &request, target)
     }
 
-    /// The calls that change something, without the bounding drops and the regain probes.
+    /// The calls that change something, without the bounding drops.
     fn changes(model: &Model) -> Vec<&str> {
         model
             .calls
             .iter()
             .map(String::as_str)
-            .filter(|c| !c.starts_with("drop_bounding"))
+            .filter(|c| !c.starts_with("prctl(PR_CAPBSET_DROP"))
             .collect()
     }
 
@@ -740,26 +546,62 @@ mod tests {
             .iter()
             .position(|c| c.starts_with("setgroups"))
             .unwrap();
-        // Every capability the kernel has is dropped, without reading the set first; the
-        // kernel's EINVAL past its last one ends the loop.
-        let expected_drops: Vec<String> = (0..=LAST_CAP)
-            .map(|n| format!("drop_bounding({n})"))
-            .chain(["drop_bounding(41) EINVAL".to_string()])
+        // Every capability there is dropped: read first, so only those.
+        let expected_drops: Vec<String> = (0..41)
+            .map(|n| format!("prctl(PR_CAPBSET_DROP, {n})"))
             .collect();
         assert_eq!(model.calls[..first_id_call], expected_drops);
         assert_eq!(
             changes(&model),
             [
                 "setgroups(29,50)",
-                "setgid(1000)",
-                "setuid(1000)",
-                "capset(0x0)",
-                "setuid(0) EPERM",
-                "setgid(0) EPERM"
+                "setresgid(1000,1000,1000)",
+                "setresuid(1000,1000,1000)",
+                "capset",
+                "setresuid(0,0,0) EPERM: Operation not permitted",
+                "setresgid(0,0,0) EPERM: Operation not permitted"
             ]
         );
         assert_eq!(model.caps, CapState::default());
         assert_eq!((model.uids, model.gids), ([Uid(1000); 3], [Gid(1000); 3]));
+    }
+
+    #[test]
+    fn under_dockers_capabilities_only_those_fourteen_are_dropped_and_none_is_left() {
+        let mut model = Model::root();
+        model.caps.effective = CapMask(DOCKER);
+        model.caps.permitted = CapMask(DOCKER);
+        model.caps.bounding = CapMask(DOCKER);
+        run(&mut model, &target(1000, 1000, &[]), None, true).unwrap();
+        let drops = model
+            .calls
+            .iter()
+            .filter(|c| c.starts_with("prctl(PR_CAPBSET_DROP"))
+            .count();
+        assert_eq!(drops, 14);
+        assert_eq!(model.caps.bounding, CapMask::EMPTY);
+    }
+
+    #[test]
+    fn a_bounding_set_left_fuller_than_planned_is_caught() {
+        // The verification reads the set back: a capability the kernel kept (here, one the
+        // model refuses to drop quietly) fails the switch.
+        let mut model = Model::root();
+        let ids = ids(&model).unwrap();
+        let before = observe(&model, ids, true).unwrap();
+        let request = Request {
+            command_found: true,
+            ..Request::default()
+        };
+        let plan = plan(&request, &before, target(1000, 1000, &[])).unwrap();
+        let mut fewer = plan.clone();
+        fewer.steps.retain(|step| *step != Step::DropBounding(21));
+        apply(&mut model, &fewer, QUIET).unwrap();
+        let error = verify(&mut model, &fewer).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "after the switch: bounding capabilities are CAP_SYS_ADMIN, expected none"
+        );
     }
 
     #[test]
@@ -783,21 +625,10 @@ mod tests {
             bounding: keep,
         };
         assert_eq!(model.caps, expected);
-        let keepcaps_on = model
-            .calls
-            .iter()
-            .position(|c| c == "keepcaps(true)")
-            .unwrap();
-        let setuid = model
-            .calls
-            .iter()
-            .position(|c| c == "setuid(65534)")
-            .unwrap();
-        let keepcaps_off = model
-            .calls
-            .iter()
-            .position(|c| c == "keepcaps(false)")
-            .unwrap();
+        let at = |call: &str| model.calls.iter().position(|c| c == call).unwrap();
+        let keepcaps_on = at("prctl(PR_SET_KEEPCAPS, 1)");
+        let setuid = at("setresuid(65534,65534,65534)");
+        let keepcaps_off = at("prctl(PR_SET_KEEPCAPS, 0)");
         assert!(keepcaps_on < setuid && setuid < keepcaps_off);
         assert!(model.no_new_privs && !model.keepcaps);
     }
@@ -807,10 +638,22 @@ mod tests {
         let mut model = Model::root();
         model.caps.effective = model.caps.effective.minus(CapMask(SETPCAP));
         model.caps.permitted = model.caps.permitted.minus(CapMask(SETPCAP));
-        run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
-        assert!(!model.calls.iter().any(|c| c.starts_with("drop_bounding")));
+        let plan = run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
+        assert!(
+            !model
+                .calls
+                .iter()
+                .any(|c| c.starts_with("prctl(PR_CAPBSET"))
+        );
         assert_eq!(model.caps.bounding, CapMask(FULL));
         assert_eq!(model.caps.permitted, CapMask::EMPTY);
+        // Without no_new_privs that is a warning.
+        let stays = plan
+            .notices
+            .iter()
+            .find(|notice| matches!(notice, Notice::BoundingStays { .. }))
+            .unwrap();
+        assert!(stays.is_warning());
     }
 
     #[test]
@@ -834,7 +677,11 @@ mod tests {
         run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
         assert_eq!(
             changes(&model),
-            ["capset(0x0)", "setuid(0) EPERM", "setgid(0) EPERM"]
+            [
+                "capset",
+                "setresuid(0,0,0) EPERM: Operation not permitted",
+                "setresgid(0,0,0) EPERM: Operation not permitted"
+            ]
         );
         // Runtime-chosen supplementary groups are kept when there is no CAP_SETGID.
         let mut model = Model::user(1000, 1000);
@@ -862,12 +709,20 @@ mod tests {
         let mut model = Model::root();
         model.caps.permitted = CapMask(FULL & !NET_BIND);
         model.caps.effective = model.caps.permitted;
-        let error = run(&mut model, &target(1000, 1000, &[]), Some(NET_BIND), false).unwrap_err();
-        assert!(
-            error.to_string().contains("CAP_NET_BIND_SERVICE"),
-            "{error}"
+        let request = Request {
+            keep: Some(CapMask(NET_BIND)),
+            limits: &[crate::limits::parse_ulimit("core=0").unwrap()],
+            umask: Some(0o27),
+            command_found: true,
+            ..Request::default()
+        };
+        let error = switch(&mut model, &request, &target(1000, 1000, &[])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "cannot keep CAP_NET_BIND_SERVICE: sudrop was started without it"
         );
-        assert!(model.calls.is_empty());
+        // Not even the limit and the umask, which come first when the switch goes ahead.
+        assert!(model.calls.is_empty(), "{:?}", model.calls);
     }
 
     #[test]
@@ -875,13 +730,8 @@ mod tests {
         let mut model = Model::root();
         model.setgroups_denied = true;
         let error = run(&mut model, &target(1000, 1000, &[5]), None, false).unwrap_err();
-        assert_eq!(error.to_string(), "setgroups: Operation not permitted");
-        assert!(
-            !model
-                .calls
-                .iter()
-                .any(|c| c.starts_with("setuid") || c.starts_with("setgid"))
-        );
+        assert_eq!(error.to_string(), "setgroups(5): Operation not permitted");
+        assert!(!model.calls.iter().any(|c| c.starts_with("setres")));
     }
 
     #[test]
@@ -898,9 +748,10 @@ mod tests {
         let mut model = Model::root();
         model.refused_drop = Some(21);
         let error = run(&mut model, &target(1000, 1000, &[]), None, false).unwrap_err();
+        // The words a user reads, from the model as from the real kernel.
         assert_eq!(
             error.to_string(),
-            "drop_bounding(21): Operation not permitted"
+            "prctl(PR_CAPBSET_DROP, 21): Operation not permitted"
         );
         assert_eq!(model.uids, [Uid(0); 3]);
         assert!(!model.calls.iter().any(|c| c.starts_with("set")));
@@ -917,54 +768,54 @@ mod tests {
         model.caps.ambient = bind;
         run(&mut model, &target(1000, 1000, &[]), None, false).unwrap();
         assert_eq!(model.caps.ambient, CapMask::EMPTY);
-        assert!(!model.calls.iter().any(|c| c.starts_with("ambient")));
+        assert!(!model.calls.iter().any(|c| c.contains("AMBIENT")));
     }
 
-    fn run_default(model: &mut Model, target: &Target, no_new_privs: bool) -> Result<(), Error> {
+    fn run_at_terminal(model: &mut Model, target: &Target, no_new_privs: bool) -> Plan {
         let request = Request {
-            target,
-            keep: None,
-            no_new_privs,
-            block_terminal_injection: true,
-            explicit_group: false,
-            added_groups: &[],
-            stdio: &[],
+            allow_new_privs: !no_new_privs,
+            command_found: true,
+            ..Request::default()
         };
-        switch(model, &request, QUIET)
+        switch(model, &request, target).unwrap()
     }
 
     #[test]
     fn the_terminal_filter_follows_no_new_privs_or_goes_in_while_sys_admin_lasts() {
         // The default for a user: no_new_privs, then the filter, last.
         let mut model = Model::root();
-        run_default(&mut model, &target(1000, 1000, &[]), true).unwrap();
+        run_at_terminal(&mut model, &target(1000, 1000, &[]), true);
         let calls = changes(&model);
         assert_eq!(
             calls[calls.len() - 4..],
             [
-                "no_new_privs",
-                "filter",
-                "setuid(0) EPERM",
-                "setgid(0) EPERM"
+                "prctl(PR_SET_NO_NEW_PRIVS)",
+                "prctl(PR_SET_SECCOMP)",
+                "setresuid(0,0,0) EPERM: Operation not permitted",
+                "setresgid(0,0,0) EPERM: Operation not permitted"
             ]
         );
         // --allow-new-privs: the filter goes in before the ids change, while CAP_SYS_ADMIN
         // is still there.
         let mut model = Model::root();
-        run_default(&mut model, &target(1000, 1000, &[]), false).unwrap();
-        assert_eq!(changes(&model)[..2], ["filter", "setgroups()"]);
+        run_at_terminal(&mut model, &target(1000, 1000, &[]), false);
+        assert_eq!(
+            changes(&model)[..2],
+            ["prctl(PR_SET_SECCOMP)", "setgroups()"]
+        );
         assert!(!model.no_new_privs);
         // Neither: no filter, and no failure (a warning, since a terminal is in reach).
         let mut model = Model::root();
         model.caps.effective = model.caps.effective.minus(CapMask(SYS_ADMIN));
-        run_default(&mut model, &target(1000, 1000, &[]), false).unwrap();
-        assert!(!model.calls.iter().any(|c| c.starts_with("filter")));
+        let plan = run_at_terminal(&mut model, &target(1000, 1000, &[]), false);
+        assert!(!model.calls.iter().any(|c| c.contains("SECCOMP")));
+        assert!(plan.notices.contains(&Notice::TerminalUnprotected));
         // No terminal in reach (a container without a tty): TIOCSTI cannot work, no filter.
         let mut model = Model::root();
         model.terminal = false;
-        run_default(&mut model, &target(1000, 1000, &[]), true).unwrap();
+        run_at_terminal(&mut model, &target(1000, 1000, &[]), true);
         assert!(model.no_new_privs);
-        assert!(!model.calls.iter().any(|c| c.starts_with("filter")));
+        assert!(!model.calls.iter().any(|c| c.contains("SECCOMP")));
     }
 
     #[test]
@@ -973,49 +824,62 @@ mod tests {
         model.lying_setuid = true;
         let error = run(&mut model, &target(1000, 1000, &[]), None, false).unwrap_err();
         assert!(matches!(error, Error::Verify(_)), "{error}");
+        assert!(
+            error.to_string().starts_with("after the switch: uids"),
+            "{error}"
+        );
     }
 
-    const STDOUT_PIPE: HandOver = HandOver { fd: 1, mode: 0o620 };
+    /// Root's stdout pipe, as runtimes hand it over.
+    fn stdout_pipe() -> [Option<FileFacts>; 3] {
+        let pipe = FileFacts {
+            anonymous_pipe: true,
+            owner: 0,
+            device: 12,
+            inode: 345,
+            access: libc::O_WRONLY,
+        };
+        [None, Some(pipe), None]
+    }
 
     #[test]
     fn the_stdio_hand_over_is_the_last_privileged_change_after_every_check() {
         let mut model = Model::root();
-        let target = target(1000, 1000, &[]);
+        model.stdio = stdout_pipe();
         let request = Request {
-            target: &target,
-            keep: None,
-            no_new_privs: true,
-            block_terminal_injection: true,
-            explicit_group: false,
-            added_groups: &[],
-            stdio: &[STDOUT_PIPE],
+            limits: &[crate::limits::parse_ulimit("core=0").unwrap()],
+            umask: Some(0o27),
+            command_found: true,
+            ..Request::default()
         };
-        switch(&mut model, &request, QUIET).unwrap();
+        switch(&mut model, &request, &target(1000, 1000, &[])).unwrap();
         assert_eq!(
             changes(&model),
             [
-                "hand_over(1, 1000, 620)",
+                "setrlimit(core=0:0)",
+                "umask(0027)",
+                "fchown(1, -1, 1000) and fchmod",
                 "setgroups()",
-                "setgid(1000)",
-                "setuid(1000)",
-                "capset(0x0)",
-                "no_new_privs",
-                "filter",
-                "setuid(0) EPERM",
-                "setgid(0) EPERM"
+                "setresgid(1000,1000,1000)",
+                "setresuid(1000,1000,1000)",
+                "capset",
+                "prctl(PR_SET_NO_NEW_PRIVS)",
+                "prctl(PR_SET_SECCOMP)",
+                "setresuid(0,0,0) EPERM: Operation not permitted",
+                "setresgid(0,0,0) EPERM: Operation not permitted"
             ]
         );
         // Every bounding drop came before it.
-        let hand = model.calls.iter().position(|c| c.starts_with("hand_over"));
+        let hand = model.calls.iter().position(|c| c.starts_with("fchown"));
         let last_drop = model
             .calls
             .iter()
-            .rposition(|c| c.starts_with("drop_bounding"));
+            .rposition(|c| c.starts_with("prctl(PR_CAPBSET_DROP"));
         assert!(last_drop < hand, "{:?}", model.calls);
     }
 
     #[test]
-    fn a_refused_switch_hands_nothing_over() {
+    fn nothing_is_handed_over_when_the_switch_is_refused_or_the_command_missing() {
         let target = target(1000, 1000, &[]);
         // A capability sudrop lacks, and a caller that may not switch.
         let mut lacking = Model::root();
@@ -1024,21 +888,136 @@ mod tests {
         unprivileged.caps = CapState::default();
         unprivileged.uids = [Uid(5); 3];
         for (mut model, keep) in [(lacking, Some(CapMask(NET_BIND))), (unprivileged, None)] {
+            model.stdio = stdout_pipe();
             let request = Request {
-                target: &target,
                 keep,
-                no_new_privs: true,
-                block_terminal_injection: false,
-                explicit_group: false,
-                added_groups: &[],
-                stdio: &[STDOUT_PIPE],
+                command_found: true,
+                ..Request::default()
             };
-            assert!(switch(&mut model, &request, QUIET).is_err());
-            assert!(
-                !model.calls.iter().any(|c| c.starts_with("hand_over")),
-                "{:?}",
-                model.calls
-            );
+            assert!(switch(&mut model, &request, &target).is_err());
+            assert!(model.calls.is_empty(), "{:?}", model.calls);
         }
+        // A command that cannot be found: the switch goes on, without the hand-over.
+        let mut model = Model::root();
+        model.stdio = stdout_pipe();
+        switch(&mut model, &Request::default(), &target).unwrap();
+        assert!(!model.calls.iter().any(|c| c.starts_with("fchown")));
+    }
+
+    #[test]
+    fn only_root_owned_anonymous_pipes_are_handed_over_in_their_own_direction() {
+        let pipe = |inode, access, anonymous_pipe, owner| {
+            Some(FileFacts {
+                anonymous_pipe,
+                owner,
+                device: 12,
+                inode,
+                access,
+            })
+        };
+        let mut model = Model::root();
+        // stdin a pipe (read end); stdout and stderr one pipe (2>&1); and then a named FIFO
+        // and a pipe of another owner, which stay as they are.
+        model.stdio = [
+            pipe(1, libc::O_RDONLY, true, 0),
+            pipe(2, libc::O_WRONLY, true, 0),
+            pipe(2, libc::O_WRONLY, true, 0),
+        ];
+        let request = Request {
+            command_found: true,
+            ..Request::default()
+        };
+        let plan = switch(&mut model, &request, &target(1000, 1000, &[])).unwrap();
+        let hands: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(|step| matches!(step, Step::HandOver { .. }))
+            .collect();
+        assert_eq!(
+            hands,
+            [
+                &Step::HandOver {
+                    fd: 0,
+                    gid: Gid(1000),
+                    mode: 0o640
+                },
+                &Step::HandOver {
+                    fd: 1,
+                    gid: Gid(1000),
+                    mode: 0o620
+                }
+            ]
+        );
+        let mut model = Model::root();
+        model.stdio = [
+            pipe(1, libc::O_RDONLY, false, 0),
+            pipe(2, libc::O_WRONLY, true, 1000),
+            None,
+        ];
+        let plan = switch(&mut model, &request, &target(1000, 1000, &[])).unwrap();
+        assert!(
+            !plan
+                .steps
+                .iter()
+                .any(|step| matches!(step, Step::HandOver { .. }))
+        );
+    }
+
+    #[test]
+    fn the_if_privileged_fallback_is_never_root_and_still_drops_everything() {
+        let request = Request {
+            if_privileged: true,
+            command_found: true,
+            ..Request::default()
+        };
+        // Root without CAP_SETUID and CAP_SETGID: refused, nothing changed.
+        let mut capless_root = Model::root();
+        capless_root.caps.effective = CapMask(FULL & !(SETUID | SETGID));
+        capless_root.caps.permitted = capless_root.caps.effective;
+        let error = switch(&mut capless_root, &request, &target(1000, 1000, &[])).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::RootFallback {
+                    root_user: true,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(capless_root.calls.is_empty());
+        // A caller in group 0 for a target outside it: refused; for one in it: taken.
+        let mut group_0 = Model::user(1_000_650_000, 0);
+        let error = switch(&mut group_0, &request, &target(1000, 1000, &[])).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::RootFallback {
+                    root_user: false,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        let mut group_0 = Model::user(1_000_650_000, 0);
+        let plan = switch(&mut group_0, &request, &target(1000, 0, &[])).unwrap();
+        assert!(plan.unswitched);
+        // A non-root caller holding a capability in every set: the fallback empties them and
+        // sets no_new_privs, as the switch does.
+        let mut holder = Model::user(1_000_650_000, 3000);
+        let bind = CapMask(NET_BIND);
+        holder.caps.permitted = bind;
+        holder.caps.effective = bind;
+        holder.caps.inheritable = bind;
+        holder.caps.ambient = bind;
+        let plan = switch(&mut holder, &request, &target(1000, 1000, &[])).unwrap();
+        assert!(plan.unswitched);
+        assert_eq!(
+            (plan.target.uid, plan.target.gid),
+            (Uid(1_000_650_000), Gid(3000))
+        );
+        assert_eq!(holder.caps.effective, CapMask::EMPTY);
+        assert_eq!(holder.caps.ambient, CapMask::EMPTY);
+        assert!(holder.no_new_privs);
     }
 }

@@ -29,6 +29,7 @@ pub mod machine;
 #[cfg(test)]
 mod scripted;
 
+use crate::call::Call;
 use crate::error::Error;
 use crate::exec::{self, Prepared};
 use crate::id::Pid;
@@ -67,14 +68,13 @@ pub struct LauncherSignals {
 /// Blocks every signal and opens a signalfd for them. Call it first, so that nothing arriving
 /// during start-up is lost or acted on by default.
 pub fn block_signals() -> Result<(LauncherSignals, SignalFd), Error> {
-    let mask =
-        signal::block_all().map_err(|e| Error::syscall("sigprocmask(SIG_SETMASK, all)", e))?;
+    let mask = signal::block_all().map_err(|e| Error::syscall(Call::BlockSignals, e))?;
     // Blocked, every other ignored signal is still queued; an ignored SIGCHLD is not even sent.
     let ignored_child_signal = signal::is_ignored(Signal::CHLD) == Some(true);
     if ignored_child_signal {
         signal::set_default(Signal::CHLD);
     }
-    let signal_fd = SignalFd::all().map_err(|e| Error::syscall("signalfd", e))?;
+    let signal_fd = SignalFd::all().map_err(|e| Error::syscall(Call::SignalFd, e))?;
     Ok((
         LauncherSignals {
             mask,
@@ -382,19 +382,14 @@ fn foreground_terminal() -> Option<i32> {
 /// when the parent died before the parent-death signal was armed.
 pub fn arm(options: &Options, parent_before_switch: Pid) -> Result<Option<Signal>, Error> {
     if process::pid() != Pid(1) {
-        process::set_child_subreaper()
-            .map_err(|e| Error::syscall("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
+        process::set_child_subreaper().map_err(|e| Error::syscall(Call::ChildSubreaper, e))?;
     }
     let Some(signal) = options.pdeathsig else {
         return Ok(None);
     };
     // Set after the uid change: the kernel clears it on every credential change.
-    process::set_parent_death_signal(signal).map_err(|e| {
-        Error::syscall(
-            format!("prctl(PR_SET_PDEATHSIG, {})", signal_name(signal)),
-            e,
-        )
-    })?;
+    process::set_parent_death_signal(signal)
+        .map_err(|e| Error::syscall(Call::ParentDeathSignal(signal), e))?;
     Ok((process::parent_pid() != parent_before_switch).then_some(signal))
 }
 
@@ -410,7 +405,7 @@ pub fn run(
     let take_terminal = foreground_terminal();
     let init_pid = process::pid();
     let child = process::spawn(&mut || start_command(prepared, launcher, take_terminal, init_pid))
-        .map_err(|errno| Error::syscall("clone", errno))?;
+        .map_err(|errno| Error::syscall(Call::Clone, errno))?;
     let is_pid_1 = init_pid == Pid(1);
     // The init must not keep the launch directory busy (the command keeps its own), nor hold
     // open what it inherited: a parent waiting for EOF on a pipe the command closes would

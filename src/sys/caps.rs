@@ -2,15 +2,7 @@
 //! per-capability `prctl` calls for the bounding and ambient sets.
 
 use super::{Errno, check};
-use crate::capability::CapMask;
-
-/// The three sets `capget` and `capset` carry.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CapSets {
-    pub effective: CapMask,
-    pub permitted: CapMask,
-    pub inheritable: CapMask,
-}
+use crate::capability::{CapMask, CapSets};
 
 const VERSION_3: u32 = 0x2008_0522;
 
@@ -85,21 +77,9 @@ fn prctl(option: libc::c_int, arg: libc::c_ulong, arg3: libc::c_ulong) -> Result
     check(unsafe { libc::prctl(option, arg, arg3, 0, 0) })
 }
 
-/// What dropping capability `number` from the bounding set came to.
-#[derive(Debug, PartialEq, Eq)]
-pub enum BoundingDrop {
-    Dropped,
-    /// The kernel has no capability with this number (EINVAL): past the last one.
-    NoSuchCapability,
-}
-
 /// Removes capability `number` from the bounding set (needs CAP_SETPCAP).
-pub fn drop_bounding(number: u8) -> Result<BoundingDrop, Errno> {
-    match prctl(libc::PR_CAPBSET_DROP, number.into(), 0) {
-        Ok(_) => Ok(BoundingDrop::Dropped),
-        Err(Errno::EINVAL) => Ok(BoundingDrop::NoSuchCapability),
-        Err(errno) => Err(errno),
-    }
+pub fn drop_bounding(number: u8) -> Result<(), Errno> {
+    prctl(libc::PR_CAPBSET_DROP, number.into(), 0).map(drop)
 }
 
 /// The bounding set, read capability by capability up to the kernel's last one.
