@@ -128,13 +128,24 @@ pub fn parse_cap(name: &str) -> Option<Cap> {
     u8::try_from(number).ok().map(Cap)
 }
 
+/// A `--keep-cap` name that is no capability.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownCapability(pub String);
+
+impl fmt::Display for UnknownCapability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown capability '{}' in --keep-cap", self.0)
+    }
+}
+
 /// Reads `--keep-cap` lists: comma-separated names in any case, with or without `CAP_`.
-pub fn parse_cap_list<'a>(lists: impl IntoIterator<Item = &'a str>) -> Result<CapMask, String> {
+pub fn parse_cap_list<'a>(
+    lists: impl IntoIterator<Item = &'a str>,
+) -> Result<CapMask, UnknownCapability> {
     let mut mask = CapMask::EMPTY;
     for list in lists {
         for name in list.split(',') {
-            let cap = parse_cap(name)
-                .ok_or_else(|| format!("unknown capability '{name}' in --keep-cap"))?;
+            let cap = parse_cap(name).ok_or_else(|| UnknownCapability(name.into()))?;
             mask = mask.union(CapMask::of(cap));
         }
     }

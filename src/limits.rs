@@ -52,37 +52,82 @@ impl fmt::Display for Ulimit {
     }
 }
 
-fn value(text: &str, whole: &str) -> Result<Value, String> {
+/// Why a `--ulimit` or `--umask` was refused; `whole` is the value as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LimitError {
+    UlimitForm(String),
+    UnknownLimit { whole: String, name: String },
+    NotANumber { whole: String, text: String },
+    OutOfRange { whole: String, text: String },
+    SoftAboveHard(String),
+    Umask(String),
+}
+
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitError::UlimitForm(whole) => {
+                write!(f, "--ulimit '{whole}': the form is NAME=SOFT[:HARD]")
+            }
+            LimitError::UnknownLimit { whole, name } => {
+                let names: Vec<&str> = RESOURCES.iter().map(|(n, _)| *n).collect();
+                write!(
+                    f,
+                    "--ulimit '{whole}': unknown limit '{name}' (one of {})",
+                    names.join(", ")
+                )
+            }
+            LimitError::NotANumber { whole, text } => write!(
+                f,
+                "--ulimit '{whole}': '{text}' is not a number (-1 is unlimited)"
+            ),
+            LimitError::OutOfRange { whole, text } => {
+                write!(f, "--ulimit '{whole}': '{text}' is out of range")
+            }
+            LimitError::SoftAboveHard(whole) => write!(
+                f,
+                "--ulimit '{whole}': the soft limit is above the hard limit"
+            ),
+            LimitError::Umask(text) => write!(
+                f,
+                "--umask '{text}': an octal mode from 0 to 0777 is needed"
+            ),
+        }
+    }
+}
+
+fn value(text: &str, whole: &str) -> Result<Value, LimitError> {
     if text == "-1" {
         return Ok(None);
     }
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "--ulimit '{whole}': '{text}' is not a number (-1 is unlimited)"
-        ));
+        return Err(LimitError::NotANumber {
+            whole: whole.into(),
+            text: text.into(),
+        });
     }
     text.parse::<u64>()
         .ok()
         .filter(|&v| v != u64::MAX)
         .map(Some)
-        .ok_or_else(|| format!("--ulimit '{whole}': '{text}' is out of range"))
+        .ok_or_else(|| LimitError::OutOfRange {
+            whole: whole.into(),
+            text: text.into(),
+        })
 }
 
 /// `nofile=65536:65536`, `core=0`, `memlock=-1`: Docker's spelling. Without HARD, the hard
 /// limit is SOFT too, as with `docker run --ulimit`.
-pub fn parse_ulimit(text: &str) -> Result<Ulimit, String> {
+pub fn parse_ulimit(text: &str) -> Result<Ulimit, LimitError> {
     let (name, values) = text
         .split_once('=')
-        .ok_or_else(|| format!("--ulimit '{text}': the form is NAME=SOFT[:HARD]"))?;
+        .ok_or_else(|| LimitError::UlimitForm(text.into()))?;
     let &(name, resource) = RESOURCES
         .iter()
         .find(|(known, _)| *known == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = RESOURCES.iter().map(|(n, _)| *n).collect();
-            format!(
-                "--ulimit '{text}': unknown limit '{name}' (one of {})",
-                names.join(", ")
-            )
+        .ok_or_else(|| LimitError::UnknownLimit {
+            whole: text.into(),
+            name: name.into(),
         })?;
     let (soft, hard) = match values.split_once(':') {
         Some((soft, hard)) => (value(soft, text)?, value(hard, text)?),
@@ -97,9 +142,7 @@ pub fn parse_ulimit(text: &str) -> Result<Ulimit, String> {
         _ => false,
     };
     if above {
-        return Err(format!(
-            "--ulimit '{text}': the soft limit is above the hard limit"
-        ));
+        return Err(LimitError::SoftAboveHard(text.into()));
     }
     Ok(Ulimit {
         name,
@@ -110,18 +153,16 @@ pub fn parse_ulimit(text: &str) -> Result<Ulimit, String> {
 }
 
 /// `--umask`: octal, `0` to `0777` (`027`, `0022`).
-pub fn parse_umask(text: &str) -> Result<u32, String> {
+pub fn parse_umask(text: &str) -> Result<u32, LimitError> {
     let digits = text
         .strip_prefix('0')
         .filter(|rest| !rest.is_empty())
         .unwrap_or(text);
     if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
     {
-        return Err(format!(
-            "--umask '{text}': an octal mode from 0 to 0777 is needed"
-        ));
+        return Err(LimitError::Umask(text.into()));
     }
-    u32::from_str_radix(digits, 8).map_err(|_| format!("--umask '{text}': not octal"))
+    u32::from_str_radix(digits, 8).map_err(|_| LimitError::Umask(text.into()))
 }
 
 #[cfg(test)]
@@ -166,6 +207,7 @@ mod tests {
         assert!(
             parse_ulimit("bogus=1")
                 .unwrap_err()
+                .to_string()
                 .contains("one of as, core")
         );
     }

@@ -60,8 +60,8 @@ pub enum ResolveError {
     Unclear {
         database: Database,
         line: usize,
-        /// What was looked up, as the user wrote it (`alice`, `uid 1000`).
-        wanted: String,
+        /// What was looked up.
+        wanted: Looked,
     },
     /// The user is a member of more groups than the kernel allows.
     TooManyGroups { name: Vec<u8>, count: usize },
@@ -121,6 +121,28 @@ impl fmt::Display for ResolveError {
     }
 }
 
+/// What a look-up was for, in an [`ResolveError::Unclear`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Looked {
+    User(Vec<u8>),
+    UserId(u32),
+    Group(Vec<u8>),
+    /// The groups `user` is a member of.
+    GroupsOf(Vec<u8>),
+}
+
+impl fmt::Display for Looked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = crate::log::shown;
+        match self {
+            Looked::User(name) => write!(f, "user '{}'", shown(name)),
+            Looked::UserId(id) => write!(f, "user id {id}"),
+            Looked::Group(name) => write!(f, "group '{}'", shown(name)),
+            Looked::GroupsOf(user) => write!(f, "a group of '{}'", shown(user)),
+        }
+    }
+}
+
 /// What a look-up in passwd or group asks for.
 #[derive(Clone, Copy)]
 enum Wanted<'a> {
@@ -137,10 +159,11 @@ impl Wanted<'_> {
         }
     }
 
-    fn text(self, half: &str) -> String {
-        match self {
-            Wanted::Name(name) => format!("{half} '{}'", crate::log::shown(name)),
-            Wanted::Id(_, id) => format!("{half} id {id}"),
+    fn looked(self, database: Database) -> Looked {
+        match (self, database) {
+            (Wanted::Name(name), Database::Passwd) => Looked::User(name.to_vec()),
+            (Wanted::Name(name), Database::Group) => Looked::Group(name.to_vec()),
+            (Wanted::Id(_, id), _) => Looked::UserId(id),
         }
     }
 }
@@ -152,7 +175,6 @@ fn first_match<'a, E>(
     lines: impl Iterator<Item = (Line<'a>, Option<E>)>,
     database: Database,
     wanted: Wanted<'_>,
-    half: &str,
     is_match: impl Fn(&E) -> bool,
 ) -> Result<Option<E>, ResolveError> {
     for (line, entry) in lines {
@@ -162,7 +184,7 @@ fn first_match<'a, E>(
                 return Err(ResolveError::Unclear {
                     database,
                     line: line.number,
-                    wanted: wanted.text(half),
+                    wanted: wanted.looked(database),
                 });
             }
             _ => {}
@@ -177,7 +199,6 @@ fn group_named(group: &[u8], name: &[u8]) -> Result<Option<Gid>, ResolveError> {
         group_lines(group),
         Database::Group,
         Wanted::Name(name),
-        "group",
         |entry| entry.name == name,
     )?;
     Ok(found.map(|entry| entry.gid))
@@ -199,7 +220,6 @@ pub fn resolve(
         passwd_lines(passwd),
         Database::Passwd,
         wanted,
-        "user",
         |entry| match wanted {
             Wanted::Id(_, uid) => entry.uid == Uid(uid),
             Wanted::Name(name) => entry.name == name,
@@ -270,7 +290,7 @@ fn member_groups(group: &[u8], user: &[u8]) -> Result<Vec<Gid>, ResolveError> {
                 return Err(ResolveError::Unclear {
                     database: Database::Group,
                     line: line.number,
-                    wanted: format!("a group of '{}'", crate::log::shown(user)),
+                    wanted: Looked::GroupsOf(user.to_vec()),
                 });
             }
         }

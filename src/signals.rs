@@ -79,9 +79,47 @@ pub fn last_signal() -> Signal {
     Signal::realtime_max()
 }
 
+/// Why a signal, a `--rewrite`, a `--remap-exit` or a duration was refused; the text is the
+/// value as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValueError {
+    UnknownSignal(String),
+    /// `--rewrite` without `:`.
+    RewriteForm(String),
+    /// A `--rewrite` whose signal is unknown: the whole value, and the signal's error.
+    RewriteSignal(String, Box<ValueError>),
+    /// A `--rewrite` of SIGCHLD, SIGKILL or SIGSTOP.
+    NeverForwarded(String, Signal),
+    RemapForm(String),
+    Duration(String),
+}
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValueError::UnknownSignal(text) => write!(f, "unknown signal '{text}'"),
+            ValueError::RewriteForm(text) => write!(f, "--rewrite '{text}': the form is FROM:TO"),
+            ValueError::RewriteSignal(text, error) => write!(f, "--rewrite '{text}': {error}"),
+            ValueError::NeverForwarded(text, signal) => write!(
+                f,
+                "--rewrite '{text}': {} is never forwarded",
+                signal_name(*signal)
+            ),
+            ValueError::RemapForm(text) => write!(
+                f,
+                "--remap-exit '{text}': the form is FROM:TO with codes 0 to 255"
+            ),
+            ValueError::Duration(text) => write!(
+                f,
+                "invalid duration '{text}' (examples: 10, 0.5, 500ms, 10s, 1m)"
+            ),
+        }
+    }
+}
+
 /// `TERM`, `SIGTERM`, `term`, `15`, `RTMIN`, `RTMIN+2`, `SIGRTMAX-1`.
-pub fn parse_signal(text: &str) -> Result<Signal, String> {
-    let invalid = || format!("unknown signal '{text}'");
+pub fn parse_signal(text: &str) -> Result<Signal, ValueError> {
+    let invalid = || ValueError::UnknownSignal(text.to_string());
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let number: i32 = text.parse().map_err(|_| invalid())?;
         return if (1..=last_signal().0).contains(&number) {
@@ -134,28 +172,26 @@ pub fn signal_name(signal: Signal) -> String {
 }
 
 /// `--rewrite FROM:TO`: `TO` = 0 drops the signal.
-pub fn parse_rewrite(text: &str) -> Result<(Signal, Option<Signal>), String> {
+pub fn parse_rewrite(text: &str) -> Result<(Signal, Option<Signal>), ValueError> {
     let (from, to) = text
         .split_once(':')
-        .ok_or_else(|| format!("--rewrite '{text}': the form is FROM:TO"))?;
-    let from = parse_signal(from).map_err(|e| format!("--rewrite '{text}': {e}"))?;
+        .ok_or_else(|| ValueError::RewriteForm(text.to_string()))?;
+    let in_rewrite = |error| ValueError::RewriteSignal(text.to_string(), Box::new(error));
+    let from = parse_signal(from).map_err(in_rewrite)?;
     if [Signal::CHLD, Signal::KILL, Signal::STOP].contains(&from) {
-        return Err(format!(
-            "--rewrite '{text}': {} is never forwarded",
-            signal_name(from)
-        ));
+        return Err(ValueError::NeverForwarded(text.to_string(), from));
     }
     let to = if to == "0" {
         None
     } else {
-        Some(parse_signal(to).map_err(|e| format!("--rewrite '{text}': {e}"))?)
+        Some(parse_signal(to).map_err(in_rewrite)?)
     };
     Ok((from, to))
 }
 
 /// `--remap-exit FROM:TO`, both 0..=255.
-pub fn parse_remap(text: &str) -> Result<(u8, u8), String> {
-    let invalid = || format!("--remap-exit '{text}': the form is FROM:TO with codes 0 to 255");
+pub fn parse_remap(text: &str) -> Result<(u8, u8), ValueError> {
+    let invalid = || ValueError::RemapForm(text.to_string());
     let (from, to) = text.split_once(':').ok_or_else(invalid)?;
     let code = |part: &str| {
         if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
@@ -168,8 +204,8 @@ pub fn parse_remap(text: &str) -> Result<(u8, u8), String> {
 
 /// `--grace`: `10` and `0.5` are seconds; `500ms`, `10s`, `1m` carry their unit. Read with
 /// integers only (float parsing would cost the static binary tens of KB), to the microsecond.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let invalid = || format!("invalid duration '{text}' (examples: 10, 0.5, 500ms, 10s, 1m)");
+pub fn parse_duration(text: &str) -> Result<Duration, ValueError> {
+    let invalid = || ValueError::Duration(text.to_string());
     let (number, unit_micros) = if let Some(n) = text.strip_suffix("ms") {
         (n, 1_000u64)
     } else if let Some(n) = text.strip_suffix('s') {

@@ -235,7 +235,7 @@ impl std::fmt::Display for DatabaseError {
 /// The errno text of an I/O error, without Rust's "(os error N)" suffix.
 fn errno_text(error: &io::Error) -> String {
     match error.raw_os_error() {
-        Some(code) => crate::sys::Errno::from_raw(code).desc().to_string(),
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
         None => error.to_string(),
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod definition;
 pub mod options;
+pub mod usage;
 
 use crate::capability::{CapMask, parse_cap_list};
 use crate::error::EXIT_FAILURE;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 pub use definition::command;
 pub use options::{Opt, ROWS, Row};
+pub use usage::Usage;
 
 /// What the command line asks for, borrowed from `argv`.
 #[derive(Debug, PartialEq, Eq)]
@@ -56,8 +58,8 @@ pub struct Args<'a> {
 pub enum Stop {
     /// `--help` or `--version`: the text for stdout, exit 0.
     Print(&'static str),
-    /// A usage error: the message for stderr, exit 125.
-    Usage(String),
+    /// A usage error, for stderr, exit 125.
+    Usage(Usage),
 }
 
 impl Stop {
@@ -102,14 +104,10 @@ impl<'a> Given<'a> {
         let count = &mut self.counts[option as usize];
         let row = option.row();
         if *count > 0 && !row.repeats() {
-            let mut message = format!(
-                "the argument '{}' cannot be used multiple times",
-                row.display()
-            );
-            if !spelled.starts_with(b"--") {
-                message += &format!(" (given as '{}')", quoted(spelled));
-            }
-            return Err(Stop::Usage(message));
+            return Err(Stop::Usage(Usage::Repeated {
+                option,
+                spelled: (!spelled.starts_with(b"--")).then(|| quoted(spelled)),
+            }));
         }
         *count = count.saturating_add(1);
         Ok(())
@@ -150,8 +148,7 @@ fn read_options<'a>(argv: &'a [&'a CStr]) -> Result<(Given<'a>, usize), Stop> {
                 Some(at) => (&body[..at], Some(&body[at + 1..])),
                 None => (body, None),
             };
-            let unexpected =
-                || Stop::Usage(format!("unexpected argument '--{}' found", quoted(name)));
+            let unexpected = || Stop::Usage(Usage::UnexpectedLong(quoted(name)));
             let option = match name {
                 b"help" | b"version" if inline.is_some() => return Err(unexpected()),
                 b"help" => return Err(Stop::Print(HELP)),
@@ -164,11 +161,10 @@ fn read_options<'a>(argv: &'a [&'a CStr]) -> Result<(Given<'a>, usize), Stop> {
             given.count(option.option, arg)?;
             if !option.takes_value() {
                 if let Some(value) = inline {
-                    return Err(Stop::Usage(format!(
-                        "unexpected value '{}' for '--{}' found; no more were expected",
-                        quoted(value),
-                        option.long
-                    )));
+                    return Err(Stop::Usage(Usage::UnexpectedValue {
+                        option: option.option,
+                        value: quoted(value),
+                    }));
                 }
                 continue;
             }
@@ -180,19 +176,15 @@ fn read_options<'a>(argv: &'a [&'a CStr]) -> Result<(Given<'a>, usize), Stop> {
                         value
                     }
                     _ => {
-                        return Err(Stop::Usage(format!(
-                            "a value is required for '{}' but none was supplied",
-                            option.display()
-                        )));
+                        return Err(Stop::Usage(Usage::ValueRequired(option.option)));
                     }
                 },
             };
             let value = std::str::from_utf8(value).map_err(|_| {
-                Stop::Usage(format!(
-                    "invalid UTF-8 in the value of '--{}': '{}'",
-                    option.long,
-                    quoted(value)
-                ))
+                Stop::Usage(Usage::NotUtf8 {
+                    option: option.option,
+                    value: quoted(value),
+                })
             })?;
             given.values.push((option.option, value));
             continue;
@@ -206,12 +198,10 @@ fn read_options<'a>(argv: &'a [&'a CStr]) -> Result<(Given<'a>, usize), Stop> {
                         .iter()
                         .find(|row| row.short == Some(letter))
                         .ok_or_else(|| {
-                            let mut message =
-                                format!("unexpected argument '-{}' found", quoted(&[letter]));
-                            if arg.len() > 2 {
-                                message += &format!(" (in '{}')", quoted(arg));
-                            }
-                            Stop::Usage(message)
+                            Stop::Usage(Usage::UnexpectedShort {
+                                letter: quoted(&[letter]),
+                                within: (arg.len() > 2).then(|| quoted(arg)),
+                            })
                         })?,
                 };
                 given.count(row.option, &[b'-', letter])?;
@@ -236,8 +226,8 @@ struct Raw<'a> {
 fn read<'a>(argv: &'a [&'a CStr]) -> Result<Raw<'a>, Stop> {
     let (given, first_operand) = read_options(argv)?;
     match argv.get(first_operand..).unwrap_or_default() {
-        [] => Err(Stop::Usage("missing USER-SPEC and COMMAND".into())),
-        [_] => Err(Stop::Usage("missing COMMAND after USER-SPEC".into())),
+        [] => Err(Stop::Usage(Usage::MissingOperands)),
+        [_] => Err(Stop::Usage(Usage::MissingCommand)),
         [user_spec, command, command_args @ ..] => Ok(Raw {
             given,
             user_spec,
@@ -260,34 +250,32 @@ pub fn parse<'a>(
         command_args,
     } = read(argv)?;
     let keep_caps = if given.flag(Opt::KeepCap) {
-        Some(parse_cap_list(given.values(Opt::KeepCap)).map_err(Stop::Usage)?)
+        Some(
+            parse_cap_list(given.values(Opt::KeepCap))
+                .map_err(|e| Stop::Usage(Usage::Capability(e)))?,
+        )
     } else {
         None
     };
     let allow_new_privs = env_flag(&given, &env, Opt::AllowNewPrivs)?;
     if allow_new_privs && given.flag(Opt::NoNewPrivs) {
-        return Err(Stop::Usage(
-            "--no-new-privs and --allow-new-privs (or SUDROP_ALLOW_NEW_PRIVS) contradict each other"
-                .into(),
-        ));
+        return Err(Stop::Usage(Usage::PrivilegesContradict));
     }
     let umask = match given.values(Opt::Umask).last() {
-        Some(text) => Some(parse_umask(text).map_err(Stop::Usage)?),
+        Some(text) => Some(parse_umask(text).map_err(|e| Stop::Usage(Usage::Limit(e)))?),
         None => None,
     };
     let ulimits = given
         .values(Opt::Ulimit)
         .map(parse_ulimit)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(Stop::Usage)?;
+        .map_err(|e| Stop::Usage(Usage::Limit(e)))?;
     let group_add: Vec<&str> = given
         .values(Opt::GroupAdd)
         .flat_map(|list| list.split(','))
         .collect();
     if group_add.iter().any(|name| name.is_empty()) {
-        return Err(Stop::Usage(
-            "--group-add: an empty group name in the list".into(),
-        ));
+        return Err(Stop::Usage(Usage::EmptyGroupName));
     }
     Ok(Args {
         verbose: given.flag(Opt::Verbose),
@@ -322,7 +310,10 @@ fn env_flag<'a>(
     match env(variable).map(str::trim) {
         None | Some("" | "0" | "false" | "no") => Ok(false),
         Some("1" | "true" | "yes") => Ok(true),
-        Some(other) => Err(Stop::Usage(format!("{variable}='{other}': use 1 or 0"))),
+        Some(other) => Err(Stop::Usage(Usage::Variable {
+            variable,
+            value: other.into(),
+        })),
     }
 }
 
@@ -351,11 +342,12 @@ fn init_options<'a>(
     given: &Given<'a>,
     env: &impl Fn(&str) -> Option<&'a str>,
 ) -> Result<Option<InitOptions>, Stop> {
-    let usage = Stop::Usage;
+    let value = |e| Stop::Usage(Usage::Value(e));
+    let of = |option| move |e| Stop::Usage(Usage::ValueOf(option, e));
     if !env_flag(given, env, Opt::Init)? {
         let mut needs_init = ROWS.iter().filter(|row| row.needs_init);
         return match needs_init.find(|row| given.flag(row.option)) {
-            Some(row) => Err(usage(format!("--{} needs --init", row.long))),
+            Some(row) => Err(Stop::Usage(Usage::NeedsInit(row.option))),
             None => Ok(None),
         };
     }
@@ -366,22 +358,22 @@ fn init_options<'a>(
             .into_iter()
             .map(parse_rewrite)
             .collect::<Result<_, _>>()
-            .map_err(usage)?,
+            .map_err(value)?,
         remap_exit: env_values(given, env, Opt::RemapExit)
             .into_iter()
             .map(parse_remap)
             .collect::<Result<_, _>>()
-            .map_err(usage)?,
+            .map_err(value)?,
         grace: match last(Opt::Grace) {
-            Some(text) => parse_duration(text).map_err(|e| usage(format!("--grace: {e}")))?,
+            Some(text) => parse_duration(text).map_err(of(Opt::Grace))?,
             None => DEFAULT_GRACE,
         },
         stop_delay: match last(Opt::StopDelay) {
-            Some(text) => parse_duration(text).map_err(|e| usage(format!("--stop-delay: {e}")))?,
+            Some(text) => parse_duration(text).map_err(of(Opt::StopDelay))?,
             None => Duration::ZERO,
         },
         pdeathsig: match last(Opt::Pdeathsig) {
-            Some(text) => Some(parse_signal(text).map_err(|e| usage(format!("--pdeathsig: {e}")))?),
+            Some(text) => Some(parse_signal(text).map_err(of(Opt::Pdeathsig))?),
             None => None,
         },
     }))

@@ -310,7 +310,7 @@ fn our_meaning(argv: &[CString]) -> (Meaning, Option<String>) {
             (Meaning::Run { options, operands }, None)
         }
         Err(Stop::Print(text)) => (Meaning::Print(text.to_string()), None),
-        Err(Stop::Usage(message)) => (Meaning::Refused, Some(message)),
+        Err(Stop::Usage(message)) => (Meaning::Refused, Some(message.to_string())),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Processes, process groups, terminals and the init's prctl bits.
 
 use super::{Errno, check};
-pub use crate::id::Pid;
+use crate::id::Pid;
 use crate::signals::Signal;
 
 /// Whom [`kill`] signals.

@@ -2,7 +2,7 @@
 
 use super::{Errno, check};
 use crate::id::Pid;
-pub use crate::signals::Signal;
+use crate::signals::Signal;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
