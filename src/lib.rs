@@ -1,10 +1,12 @@
 //! sudrop: switch to a user and exec a command, the way a container's PID 1 should.
 //!
-//! Data flows one way: `argv → cli::Args → spec::UserSpec → resolve::Target → switch → exec`
-//! (or `init`, which forks the exec). Everything up to `Target` is pure and tested without
-//! root; the only module that changes the process's credentials is [`switch`], the only one
-//! that executes is [`exec`], and every system call goes through [`sys`], the one place
-//! allowed `unsafe`.
+//! Data flows one way: `argv → cli::Args → spec::UserSpec → resolve::Target → plan::Plan →
+//! switch → exec` (or `init`, which forks the exec). An option is defined once, as a row of
+//! [`cli::options`]; every decision about the switch is made by the pure [`plan::plan`], and
+//! every decision of the init by [`init::machine`]; both are tested without root. The only
+//! module that changes the process's credentials is [`switch`], the only one that executes is
+//! [`exec`], and every system call goes through [`sys`], the one place allowed `unsafe`.
+//! Nothing below [`cli`] imports it.
 #![deny(unsafe_code)]
 
 pub mod call;

@@ -9,9 +9,11 @@
 //! 1. Limits and the umask: raising a hard limit needs CAP_SYS_RESOURCE, which the uid change
 //!    ends.
 //! 2. The bounding set: `PR_CAPBSET_DROP` needs CAP_SETPCAP in the effective set, which the uid
-//!    change empties. Only what is there is dropped (read first: each drop commits new
-//!    credentials, and a container's runtime leaves 14 of 41); the verification proves the set
-//!    holds no more than the kept capabilities afterwards.
+//!    change empties. Each drop commits new credentials, so when the caller's permitted set is
+//!    not full (a container's runtime leaves 14 of 41) the set is read first and only what is
+//!    there is dropped; a full one is dropped capability by capability until the kernel says
+//!    there is no more. Either way the verification reads the set back and proves it holds no
+//!    more than the kept capabilities.
 //! 3. The terminal filter, when it must go in while CAP_SYS_ADMIN lasts (no no_new_privs).
 //! 4. The stdio hand-over: the last change made with privilege (CAP_CHOWN, CAP_FOWNER), after
 //!    every check that can refuse, so nothing of the caller's world changes for a command that
@@ -39,7 +41,10 @@ pub struct Before {
     pub gids: [Gid; 3],
     pub groups: Vec<Gid>,
     pub caps: CapSets,
-    pub bounding: CapMask,
+    /// The bounding set; `None` when it was not read because the permitted set holds every
+    /// capability (root as started: its bounding set is then full too, and reading 41
+    /// capabilities one by one only to drop each would double the cost).
+    pub bounding: Option<CapMask>,
     /// Whether the command could reach a terminal (any inherited descriptor is one, or there
     /// is a controlling terminal).
     pub terminal_reachable: bool,
@@ -255,8 +260,10 @@ pub struct Plan {
     pub notices: Vec<Notice>,
     /// What the verification checks: the kept capabilities when the sets were narrowed...
     pub restricted: Option<CapMask>,
-    /// ...whether the bounding set was emptied, and whether the groups were set.
+    /// ...whether the bounding set was emptied (and whether it was read first: when not, the
+    /// drops end where the kernel's capabilities do), and whether the groups were set.
     pub bounding_dropped: bool,
+    pub bounding_unread: bool,
     pub groups_set: bool,
 }
 
@@ -316,18 +323,17 @@ pub fn plan(request: &Request<'_>, before: &Before, target: Target) -> Result<Pl
     let bounding_dropped = restrict && effective.contains(Cap::SETPCAP);
     if bounding_dropped {
         notices.push(Notice::DroppingBounding(keep));
-        steps.extend(
-            before
-                .bounding
-                .minus(keep)
-                .numbers()
-                .map(Step::DropBounding),
-        );
-    } else if restrict && !before.bounding.is_subset_of(keep) {
+        // Unread, every number the kernel could have: the executor stops at its last.
+        let there = before.bounding.unwrap_or(CapMask(u64::MAX));
+        steps.extend(there.minus(keep).numbers().map(Step::DropBounding));
+    } else if restrict
+        && let Some(bounding) = before.bounding
+        && !bounding.is_subset_of(keep)
+    {
         // With no_new_privs nothing can raise a capability from it again; without, a
         // setuid-root or file-capability program could.
         notices.push(Notice::BoundingStays {
-            bounding: before.bounding,
+            bounding,
             no_new_privs,
         });
     }
@@ -396,6 +402,7 @@ pub fn plan(request: &Request<'_>, before: &Before, target: Target) -> Result<Pl
         notices,
         restricted: restrict.then_some(keep),
         bounding_dropped,
+        bounding_unread: before.bounding.is_none(),
         groups_set: set_groups,
     })
 }

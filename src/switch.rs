@@ -50,15 +50,16 @@ pub fn observe(
     (uids, gids): ([Uid; 3], [Gid; 3]),
     full: bool,
 ) -> Result<Before, Error> {
+    let caps = read(kernel.capabilities(), Call::CapGet)?;
     Ok(Before {
         uids,
         gids,
         groups: read(kernel.groups(), Call::GetGroups)?,
-        caps: read(kernel.capabilities(), Call::CapGet)?,
-        bounding: if full {
-            read(kernel.bounding(), Call::BoundingRead)?
+        caps,
+        bounding: if full && !caps.permitted.contains_every_known() {
+            Some(read(kernel.bounding(), Call::BoundingRead)?)
         } else {
-            CapMask::EMPTY
+            None
         },
         terminal_reachable: full && kernel.terminal_reachable(),
         stdio: if full { kernel.stdio() } else { [None; 3] },
@@ -83,12 +84,20 @@ pub fn apply(kernel: &mut impl Kernel, plan: &Plan, log: Log) -> Result<(), Erro
             log.say(format_args!("{notice}"));
         }
     }
+    let mut past_last_capability = false;
     for step in &plan.steps {
         if !step.is_quiet() {
             log.say(format_args!("{step}"));
         }
+        if past_last_capability && matches!(step, Step::DropBounding(_)) {
+            continue;
+        }
         match (kernel.change(step), step) {
             (Ok(()), _) => {}
+            // Dropping an unread set: EINVAL past the kernel's last capability ends it.
+            (Err(Errno::EINVAL), Step::DropBounding(_)) if plan.bounding_unread => {
+                past_last_capability = true;
+            }
             (Err(errno), Step::SetLimit(limit)) => {
                 return Err(Error::Limit {
                     limit: *limit,
@@ -214,8 +223,8 @@ impl Kernel for LinuxKernel {
         // A terminal on any descriptor is in reach: the command can make it its controlling
         // terminal (setsid, TIOCSCTTY) when no session has it, and then type into it.
         (0..=2).any(sys::io::is_terminal)
-            || sys::io::any_descriptor_is_a_terminal() != Some(false)
             || sys::io::has_controlling_terminal() != Some(false)
+            || sys::io::any_high_descriptor_is_a_terminal() != Some(false)
     }
 
     fn stdio(&self) -> [Option<FileFacts>; 3] {
@@ -276,8 +285,9 @@ mod tests {
     const NET_BIND: u64 = 1 << 10;
     const SYS_ADMIN: u64 = 1 << 21;
     const CHOWN_AND_FOWNER: u64 = 1 | 1 << 3;
-    /// The 41 capabilities of the model's kernel.
+    /// The 41 capabilities of the model's kernel, the last one numbered 40.
     const FULL: u64 = (1 << 41) - 1;
+    const LAST_CAP: u8 = 40;
     /// What Docker leaves a container's root: 14 capabilities.
     const DOCKER: u64 = (1 << 0)
         | (1 << 1)
@@ -405,6 +415,9 @@ mod tests {
                 Step::SetLimit(_) | Step::SetUmask(_) => Ok(()),
                 Step::DropBounding(number) => {
                     refused(self.has(SETPCAP) && self.refused_drop != Some(*number))?;
+                    if *number > LAST_CAP {
+                        return Err(Errno::EINVAL);
+                    }
                     self.caps.bounding = self.caps.bounding.minus(CapMask(1 << number));
                     Ok(())
                 }
@@ -546,9 +559,11 @@ mod tests {
             .iter()
             .position(|c| c.starts_with("setgroups"))
             .unwrap();
-        // Every capability there is dropped: read first, so only those.
+        // Root as started has every capability: the set is not read, and the drops go on
+        // until the kernel's EINVAL past its last capability.
         let expected_drops: Vec<String> = (0..41)
             .map(|n| format!("prctl(PR_CAPBSET_DROP, {n})"))
+            .chain(["prctl(PR_CAPBSET_DROP, 41) EINVAL: Invalid argument".to_string()])
             .collect();
         assert_eq!(model.calls[..first_id_call], expected_drops);
         assert_eq!(

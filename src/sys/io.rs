@@ -91,22 +91,60 @@ pub fn has_controlling_terminal() -> Option<bool> {
     }
 }
 
-/// Whether any open descriptor is a terminal (read from `/proc/self/fd`); `None` when that
-/// cannot be told (no `/proc`).
-pub fn any_descriptor_is_a_terminal() -> Option<bool> {
-    let entries = std::fs::read_dir("/proc/self/fd").ok()?;
-    let mut found = false;
-    for entry in entries.flatten() {
-        // The directory's own descriptor is listed too; it is no terminal.
-        if let Some(fd) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| name.parse().ok())
-        {
-            found |= is_terminal(fd);
+/// Whether any open descriptor numbered 3 or above is a terminal (listed in `/proc/self/fd`
+/// with one `getdents64` into a buffer on the stack); `None` when that cannot be told (no
+/// `/proc`).
+pub fn any_high_descriptor_is_a_terminal() -> Option<bool> {
+    // SAFETY: the path is a NUL-terminated literal.
+    let dir = unsafe {
+        libc::open(
+            c"/proc/self/fd".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if dir < 0 {
+        return None;
+    }
+    let mut buffer = [0u8; 1024];
+    let mut found = Some(false);
+    'read: loop {
+        // SAFETY: getdents64 writes at most `buffer.len()` bytes into `buffer`.
+        let length =
+            unsafe { libc::syscall(libc::SYS_getdents64, dir, buffer.as_mut_ptr(), buffer.len()) };
+        let Ok(length) = usize::try_from(length) else {
+            found = None;
+            break;
+        };
+        if length == 0 {
+            break;
+        }
+        // Each record: inode (8), offset (8), record length (2), type (1), name (NUL-ended).
+        let mut at = 0;
+        while at + 19 <= length {
+            let record = usize::from(u16::from_ne_bytes([buffer[at + 16], buffer[at + 17]]));
+            if record == 0 || at + record > length {
+                found = None;
+                break 'read;
+            }
+            let name = &buffer[at + 19..at + record];
+            let name = name.split(|&b| b == 0).next().unwrap_or_default();
+            let fd = std::str::from_utf8(name)
+                .ok()
+                .and_then(|name| name.parse::<i32>().ok());
+            if let Some(fd) = fd
+                && fd > 2
+                && fd != dir
+                && is_terminal(fd)
+            {
+                found = Some(true);
+                break 'read;
+            }
+            at += record;
         }
     }
-    Some(found)
+    // SAFETY: closes the descriptor opened above.
+    unsafe { libc::close(dir) };
+    found
 }
 
 /// `statfs.f_type` of the kernel's anonymous pipes (`PIPEFS_MAGIC` in linux/magic.h).
