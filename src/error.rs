@@ -240,6 +240,9 @@ pub enum Mismatch {
         expected: CapMask,
     },
     NotAmbient(u8),
+    /// Dropped unread, the bounding set has a capability numbered where the kernel said
+    /// there was none.
+    CapabilitiesEnd(u8),
     /// `setresuid(0,0,0)` (or `setresgid`) succeeded after the switch.
     RootRegained {
         uid: bool,
@@ -268,6 +271,10 @@ impl fmt::Display for Mismatch {
             Mismatch::NotAmbient(number) => {
                 write!(f, "{} is not ambient", CapMask(1 << number))
             }
+            Mismatch::CapabilitiesEnd(number) => write!(
+                f,
+                "the bounding set answers for capability {number}, past the kernel's last"
+            ),
             Mismatch::RootRegained { uid: true } => f.write_str("setresuid(0,0,0) succeeded"),
             Mismatch::RootRegained { uid: false } => f.write_str("setresgid(0,0,0) succeeded"),
         }

@@ -147,8 +147,8 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         exec::environment(environ, &plan.target, &own)
     };
     let prepared = exec::prepare(args.command, args.command_args, &env);
-    switch::apply(kernel, &plan, log)?;
-    switch::verify(kernel, &plan)?;
+    let applied = switch::apply(kernel, &plan, log)?;
+    switch::verify(kernel, &plan, applied)?;
     match init {
         None => {
             log.say(format_args!("exec {}", log::shown(args.command.to_bytes())));

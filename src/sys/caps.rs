@@ -82,6 +82,11 @@ pub fn drop_bounding(number: u8) -> Result<(), Errno> {
     prctl(libc::PR_CAPBSET_DROP, number.into(), 0).map(drop)
 }
 
+/// Whether capability `number` is in the bounding set; EINVAL past the kernel's last one.
+pub fn bounding_has(number: u8) -> Result<bool, Errno> {
+    prctl(libc::PR_CAPBSET_READ, number.into(), 0).map(|answer| answer == 1)
+}
+
 /// The bounding set, read capability by capability up to the kernel's last one.
 pub fn bounding() -> Result<CapMask, Errno> {
     let mut mask = CapMask::EMPTY;

@@ -331,29 +331,48 @@ fn the_terminal_filter_goes_in_only_when_a_terminal_is_in_reach() {
     // No terminal on 0, 1 or 2 and none controlling, but one inherited on descriptor 4: the
     // command could make it its controlling terminal (setsid, TIOCSCTTY) and type into it,
     // so the filter goes in.
-    let (_master, slave) = crate::pty::open();
+    // Both ways of finding it: one poll below 1024 open files, /proc/self/fd above; and on
+    // descriptor 4, and on 1500 where only the listing can see it.
+    let (master, slave) = crate::pty::open();
     let slave_fd = std::os::fd::AsRawFd::as_raw_fd(&slave);
-    let mut command = sandbox.command(&no_terminal, &["sudrop", "app", "probe", "status"]);
-    // SAFETY: dup2 is async-signal-safe; descriptor 4 is left open across the exec.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        command.pre_exec(move || {
-            if libc::dup2(slave_fd, 4) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+    // Only the copy made for the command may reach it: both ends are close-on-exec.
+    for fd in [slave_fd, std::os::fd::AsRawFd::as_raw_fd(&master)] {
+        // SAFETY: integer arguments only, on descriptors this test owns.
+        let answer = unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        assert_eq!(answer, 0);
     }
-    let out = command
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run");
-    let text = crate::sandbox::stdout(&out);
-    assert_eq!(
-        crate::sandbox::status_field(&text, "Seccomp"),
-        Some("2"),
-        "{out:?}"
-    );
+    let small_limit = Launch {
+        wrapper: vec![
+            "prlimit".into(),
+            "--nofile=1024:1024".into(),
+            "setsid".into(),
+        ],
+        ..Launch::default()
+    };
+    for (launch, number) in [(&small_limit, 4), (&no_terminal, 4), (&no_terminal, 1500)] {
+        let mut command = sandbox.command(launch, &["sudrop", "-v", "app", "probe", "status"]);
+        // SAFETY: dup2 is async-signal-safe; the descriptor is left open across the exec.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(move || {
+                // (dup2 onto itself would keep close-on-exec: cleared here either way.)
+                if libc::dup2(slave_fd, number) < 0 || libc::fcntl(number, libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let out = command
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run");
+        let text = crate::sandbox::stdout(&out);
+        assert_eq!(
+            crate::sandbox::status_field(&text, "Seccomp"),
+            Some("2"),
+            "{launch:?} fd {number}: {out:?}"
+        );
+    }
     drop(slave);
     // At a terminal: the filter (mode 2).
     let mut terminal = Terminal::start(

@@ -144,9 +144,17 @@ fn machine() -> String {
                 .map(|n| n.trim_matches('"').to_string())
         })
         .unwrap_or_default();
+    let mut files = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into a valid rlimit.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut files) };
+    // Above 1024 open files, sudrop lists /proc/self/fd to look for terminals (see README).
     format!(
-        "{os}, Linux {}, {cpu}, {cores} cores; {}",
+        "{os}, Linux {}, {cpu}, {cores} cores, open-file limit {} (soft); {}",
         run_text("uname", &["-r"]),
+        files.rlim_cur,
         run_text("rustc", &["--version"])
     )
 }
