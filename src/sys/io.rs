@@ -91,52 +91,11 @@ pub fn has_controlling_terminal() -> Option<bool> {
     }
 }
 
-/// Whether any open descriptor numbered 3 or above is a terminal; `None` when that cannot be
-/// told. Descriptors below 1024 are found with one `poll` (a closed one answers POLLNVAL);
-/// when the limit on open files allows higher ones, `/proc/self/fd` is listed as well, which
-/// costs several times more.
+/// Whether any open descriptor numbered 3 or above is a terminal, as listed in `/proc/self/fd`
+/// (one `getdents64` into a buffer on the stack); `None` without `/proc`. Only the listing
+/// sees every descriptor: a `poll` over a range cannot see one above the open-file limit,
+/// opened before the limit was lowered.
 pub fn any_high_descriptor_is_a_terminal() -> Option<bool> {
-    const WINDOW: usize = 1024 - 3;
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into a valid rlimit.
-    let known = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
-    let window = if known {
-        usize::try_from(limit.rlim_cur.saturating_sub(3)).map_or(WINDOW, |n| n.min(WINDOW))
-    } else {
-        WINDOW
-    };
-    let mut polled = [libc::pollfd {
-        fd: -1,
-        events: 0,
-        revents: 0,
-    }; WINDOW];
-    for (fd, entry) in (3..).zip(polled.iter_mut().take(window)) {
-        entry.fd = fd;
-    }
-    // SAFETY: `window` valid pollfd entries, which poll may write `revents` into; a zero
-    // timeout returns at once.
-    let answered = unsafe { libc::poll(polled.as_mut_ptr(), window as libc::nfds_t, 0) };
-    if answered < 0 {
-        return listed_descriptor_is_a_terminal();
-    }
-    let open = polled[..window]
-        .iter()
-        .filter(|entry| entry.revents & libc::POLLNVAL == 0);
-    if open.map(|entry| entry.fd).any(is_terminal) {
-        return Some(true);
-    }
-    if known && limit.rlim_cur <= 1024 {
-        return Some(false);
-    }
-    listed_descriptor_is_a_terminal()
-}
-
-/// Whether any descriptor listed in `/proc/self/fd`, numbered 3 or above, is a terminal (one
-/// `getdents64` into a buffer on the stack); `None` without `/proc`.
-fn listed_descriptor_is_a_terminal() -> Option<bool> {
     // SAFETY: the path is a NUL-terminated literal.
     let dir = unsafe {
         libc::open(
