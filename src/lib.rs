@@ -101,7 +101,9 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         Some(options) => Some((options, init::block_signals()?, sys::process::parent_pid())),
         None => None,
     };
-    let kernel = &mut LinuxKernel;
+    let kernel = &mut LinuxKernel {
+        own_descriptor: init.as_ref().map(|(_, (_, signal_fd), _)| signal_fd.raw()),
+    };
     let (uids, gids) = switch::ids(kernel)?;
     let caller = Caller {
         uid: uids[0],

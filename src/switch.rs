@@ -224,7 +224,11 @@ pub fn verify(kernel: &mut impl Kernel, plan: &Plan, applied: Applied) -> Result
 }
 
 /// The real kernel, through the syscall layer.
-pub struct LinuxKernel;
+pub struct LinuxKernel {
+    /// A descriptor sudrop opened itself (the init's signalfd, close-on-exec): not one the
+    /// command inherits.
+    pub own_descriptor: Option<i32>,
+}
 
 impl Kernel for LinuxKernel {
     fn resuid(&self) -> Result<[Uid; 3], Errno> {
@@ -260,7 +264,7 @@ impl Kernel for LinuxKernel {
         // terminal (setsid, TIOCSCTTY) when no session has it, and then type into it.
         (0..=2).any(sys::io::is_terminal)
             || sys::io::has_controlling_terminal() != Some(false)
-            || sys::io::any_high_descriptor_is_a_terminal() != Some(false)
+            || sys::io::any_high_descriptor_is_a_terminal(self.own_descriptor) != Some(false)
     }
 
     fn stdio(&self) -> [Option<FileFacts>; 3] {

@@ -351,13 +351,16 @@ fn the_terminal_filter_goes_in_only_when_a_terminal_is_in_reach() {
         ],
         ..Launch::default()
     };
-    for (launch, number) in [
-        (&no_terminal, 4),
-        (&no_terminal, 1500),
-        (&small_limit, 1500),
+    // Also in init mode, whose own signalfd is open too.
+    for (launch, number, mode) in [
+        (&no_terminal, 4, "-v"),
+        (&no_terminal, 1500, "-v"),
+        (&small_limit, 1500, "-v"),
+        (&no_terminal, 4, "-i"),
     ] {
-        let mut command = sandbox.command(launch, &["sudrop", "-v", "app", "probe", "status"]);
-        // SAFETY: dup2 is async-signal-safe; the descriptor is left open across the exec.
+        let mut command = sandbox.command(launch, &["sudrop", mode, "app", "probe", "status"]);
+        // SAFETY: dup2 and fcntl are async-signal-safe; the descriptor is left open across the
+        // exec.
         unsafe {
             use std::os::unix::process::CommandExt;
             command.pre_exec(move || {
@@ -376,7 +379,7 @@ fn the_terminal_filter_goes_in_only_when_a_terminal_is_in_reach() {
         assert_eq!(
             crate::sandbox::status_field(&text, "Seccomp"),
             Some("2"),
-            "{launch:?} fd {number}: {out:?}"
+            "{launch:?} {mode} fd {number}: {out:?}"
         );
     }
     drop(slave);

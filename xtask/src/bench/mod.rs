@@ -57,7 +57,19 @@ fn batch(contender: &Contender) -> Result<Sample, String> {
     let (cpu_before, faults_before) = children_usage();
     let started = Instant::now();
     for _ in 0..CALLS {
-        let status = Command::new(&contender.argv[0])
+        let mut command = Command::new(&contender.argv[0]);
+        // As a container starts: stdin, stdout and stderr, nothing else inherited from
+        // whatever started the bench (a shell's stray descriptors would make sudrop list
+        // /proc/self/fd looking for terminals).
+        // SAFETY: close_range is async-signal-safe and touches no memory.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(|| {
+                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+                Ok(())
+            });
+        }
+        let status = command
             .args(&contender.argv[1..])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
