@@ -202,8 +202,18 @@ fn if_privileged_runs_as_an_arbitrary_uid_instead_of_failing() {
         (42, "1000650000\n0\n/bogus-home\nNoNewPrivs:\t1\n"),
         "{out:?}"
     );
-    assert!(stderr(&out).contains("may not switch"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("are not added"), "{}", stderr(&out));
+    // Verbose says what the spec resolved to, then what is used instead (it once printed
+    // the caller's ids as if they were the target's).
+    let err = stderr(&out);
+    assert!(err.contains("'ocp' is uid 1001 gid 0 "), "{err}");
+    assert!(
+        err.contains(
+            "asked for uid 1001 gid 0, but uid 1000650000 may not switch (no CAP_SETUID and \
+             CAP_SETGID): running as uid 1000650000 gid 0 instead"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("are not added"), "{err}");
     // Root switches as usual.
     let out = sandbox.run(&["sudrop", "--if-privileged", "app", "id", "-u"]);
     assert_eq!(
