@@ -79,12 +79,6 @@ impl CapMask {
     pub fn has(self, number: u8) -> bool {
         number < 64 && self.0 & (1 << number) != 0
     }
-    /// Whether every capability sudrop knows by name is in the set.
-    pub fn contains_every_known(self) -> bool {
-        let known = (1u64 << NAMES.len()) - 1;
-        self.0 & known == known
-    }
-
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
