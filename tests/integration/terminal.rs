@@ -279,19 +279,42 @@ fn a_user_command_cannot_type_into_the_terminal_it_inherits() {
     // could make that shell run anything as root. sudrop's filter fails it for a user target,
     // with or without no_new_privs (the filter then goes in while CAP_SYS_ADMIN lasts).
     let sandbox = Sandbox::new(Some(PASSWD), Some(GROUP));
-    for (args, expected) in [
-        (&["sudrop", "root", "probe", "tiocsti"][..], "tiocsti: ok"),
-        (&["sudrop", "app", "probe", "tiocsti"][..], "tiocsti: EPERM"),
+    // The --if-privileged fallback too: a caller that may not switch runs the command as
+    // itself, and the filter still goes in (without it, the caller's own TIOCSTI works).
+    let unprivileged = Launch {
+        as_user: Some((1_000_650_000, 3000)),
+        ..Launch::default()
+    };
+    let root = Launch::default();
+    for (launch, args, expected) in [
         (
+            &root,
+            &["sudrop", "root", "probe", "tiocsti"][..],
+            "tiocsti: ok",
+        ),
+        (
+            &root,
+            &["sudrop", "app", "probe", "tiocsti"][..],
+            "tiocsti: EPERM",
+        ),
+        (
+            &root,
             &["sudrop", "--allow-new-privs", "app", "probe", "tiocsti"][..],
             "tiocsti: EPERM",
         ),
         (
+            &root,
             &["sudrop", "-i", "app", "probe", "tiocsti"][..],
             "tiocsti: EPERM",
         ),
+        (&unprivileged, &["probe", "tiocsti"][..], "tiocsti: ok"),
+        (
+            &unprivileged,
+            &["sudrop", "--if-privileged", "app", "probe", "tiocsti"][..],
+            "tiocsti: EPERM",
+        ),
     ] {
-        let mut terminal = Terminal::start(&sandbox, &Launch::default(), args);
+        let mut terminal = Terminal::start(&sandbox, launch, args);
         let line = terminal.wait_for("tiocsti: ");
         // An injected '#' is echoed by the terminal before the probe's line.
         let injected = line.starts_with('#');
