@@ -97,14 +97,15 @@ impl<'a> Environment<'a> {
             .copied()
             .chain(self.added.iter().map(CString::as_c_str))
     }
+}
 
-    /// The value of the last PATH entry.
-    fn path(&self) -> Option<&[u8]> {
-        self.inherited
-            .iter()
-            .rev()
-            .find_map(|entry| entry.to_bytes().strip_prefix(b"PATH="))
-    }
+/// The search path of `entries`: the value of the last PATH entry, else [`DEFAULT_PATH`].
+fn search_path<'a>(entries: &[&'a CStr]) -> &'a [u8] {
+    entries
+        .iter()
+        .rev()
+        .find_map(|entry| entry.to_bytes().strip_prefix(b"PATH="))
+        .unwrap_or(DEFAULT_PATH)
 }
 
 /// Everything `execve` needs, prepared before the switch.
@@ -126,7 +127,7 @@ pub fn prepare<'a>(
         argv: CStrArray::new(std::iter::once(command).chain(args.iter().copied())),
         env,
         envp: CStrArray::new(env.entries()),
-        search_path: env.path().unwrap_or(DEFAULT_PATH),
+        search_path: search_path(&env.inherited),
     }
 }
 
@@ -193,12 +194,7 @@ fn command_name(prepared: &Prepared<'_>) -> std::ffi::OsString {
 /// the PATH of `environ` (the command's is the same). When none does, the exec will fail with
 /// 127 whoever runs it.
 pub fn may_be_found(command: &CStr, environ: &[&CStr]) -> bool {
-    let search_path = environ
-        .iter()
-        .rev()
-        .find_map(|entry| entry.to_bytes().strip_prefix(b"PATH="))
-        .unwrap_or(DEFAULT_PATH);
-    candidates(command.to_bytes(), search_path)
+    candidates(command.to_bytes(), search_path(environ))
         .filter(|candidate| !candidate.is_relative())
         .any(|candidate| {
             std::fs::metadata(OsStr::from_bytes(&candidate.path))

@@ -286,7 +286,7 @@ fn member_groups(group: &[u8], user: &[u8]) -> Result<Vec<Gid>, ResolveError> {
         for member in entry.members() {
             if member == user {
                 groups.push(entry.gid);
-            } else if crate::userdb::trim_any_space(member) == user {
+            } else if member.len() > user.len() && crate::userdb::trim_any_space(member) == user {
                 return Err(ResolveError::Unclear {
                     database: Database::Group,
                     line: line.number,

@@ -209,12 +209,12 @@ pub fn verify(kernel: &mut impl Kernel, plan: &Plan, applied: Applied) -> Result
             }
         }
     }
-    if !target.uid.is_root() && !keep.contains(crate::capability::Cap::SETUID) {
+    if !target.uid.is_root() && !keep.contains(Cap::SETUID) {
         if kernel.change(&Step::SetUid(Uid::ROOT)).is_ok() {
             return Err(Error::Verify(Mismatch::RootRegained { uid: true }));
         }
         if target.gid != Gid(0)
-            && !keep.contains(crate::capability::Cap::SETGID)
+            && !keep.contains(Cap::SETGID)
             && kernel.change(&Step::SetGid(Gid(0))).is_ok()
         {
             return Err(Error::Verify(Mismatch::RootRegained { uid: false }));
