@@ -138,6 +138,8 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
             || args.keep_stdio_owner
             || exec::may_be_found(args.command, environ),
     };
+    // Looked for only when the target is not root; otherwise the init asks the terminal.
+    let terminal_reachable = !full || before.terminal_reachable;
     let plan = plan::plan(&request, &before, target)?;
     // sudrop's own variables stay with sudrop.
     let own: Vec<&str> = cli::options::variables()
@@ -158,7 +160,15 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         }
         Some((options, (launcher, signal_fd), parent)) => {
             let pending = init::arm(options, parent)?;
-            init::run(&prepared, options, &launcher, signal_fd, pending, log)
+            init::run(
+                &prepared,
+                options,
+                &launcher,
+                signal_fd,
+                pending,
+                terminal_reachable,
+                log,
+            )
         }
     }
 }

@@ -371,8 +371,12 @@ fn start_command(
 }
 
 /// The descriptor of the controlling terminal if sudrop's process group is its foreground
-/// group (so the command may take it over), tried on stdin, stdout and stderr.
-fn foreground_terminal() -> Option<i32> {
+/// group (so the command may take it over), tried on stdin, stdout and stderr; not asked
+/// when the switch already found that no terminal is reachable.
+fn foreground_terminal(terminal_reachable: bool) -> Option<i32> {
+    if !terminal_reachable {
+        return None;
+    }
     let own_group = process::process_group();
     (0..=2).find(|&fd| process::terminal_foreground(fd) == Ok(own_group))
 }
@@ -400,9 +404,10 @@ pub fn run(
     launcher: &LauncherSignals,
     signal_fd: SignalFd,
     pending: Option<Signal>,
+    terminal_reachable: bool,
     log: Log,
 ) -> Result<u8, Error> {
-    let take_terminal = foreground_terminal();
+    let take_terminal = foreground_terminal(terminal_reachable);
     let init_pid = process::pid();
     let child = process::spawn(&mut || start_command(prepared, launcher, take_terminal, init_pid))
         .map_err(|errno| Error::syscall(Call::Clone, errno))?;
