@@ -60,6 +60,11 @@ pub enum Error {
         path: String,
         refusal: GroupOfRefusal,
     },
+    /// USER-SPEC names a path whose owner cannot be the target.
+    OwnerOf {
+        path: String,
+        refusal: GroupOfRefusal,
+    },
     /// `--keep-cap` names capabilities sudrop was started without.
     KeepUnavailable {
         missing: CapMask,
@@ -148,6 +153,9 @@ impl fmt::Display for Error {
             Error::GroupOf { path, refusal } => {
                 write!(f, "--group-of {}: {refusal}", shown(path.as_bytes()))
             }
+            Error::OwnerOf { path, refusal } => {
+                write!(f, "USER-SPEC {}: {refusal}", shown(path.as_bytes()))
+            }
             Error::KeepUnavailable { missing } => {
                 write!(f, "cannot keep {missing}: sudrop was started without it")
             }
@@ -206,6 +214,10 @@ pub enum GroupOfRefusal {
     Stat(Errno),
     SymbolicLink,
     RootGroup,
+    /// A path USER-SPEC names is owned by uid 0.
+    RootOwner,
+    /// A path USER-SPEC names belongs to group 0.
+    RootOwnerGroup,
 }
 
 impl fmt::Display for GroupOfRefusal {
@@ -217,6 +229,14 @@ impl fmt::Display for GroupOfRefusal {
             ),
             GroupOfRefusal::RootGroup => f.write_str(
                 "belongs to group 0 (root); give --group-add 0 as well if that is meant",
+            ),
+            GroupOfRefusal::RootOwner => f.write_str(
+                "is owned by uid 0 (root), and a path's owner never makes the command root; \
+                 write 0 or root if that is meant",
+            ),
+            GroupOfRefusal::RootOwnerGroup => f.write_str(
+                "belongs to group 0 (root), and a path's group never makes it the command's; \
+                 write UID:0 if that is meant",
             ),
         }
     }

@@ -202,6 +202,66 @@ pub fn may_be_found(command: &CStr, environ: &[&CStr]) -> bool {
         })
 }
 
+/// What about the command's file asks the kernel for privilege at `execve`, which
+/// no_new_privs makes it ignore without a word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Raising {
+    SetUserId,
+    SetGroupId,
+    /// The permitted capabilities it carries.
+    FileCapabilities(crate::capability::CapMask),
+}
+
+impl std::fmt::Display for Raising {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Raising::SetUserId | Raising::SetGroupId => write!(
+                f,
+                "is {}, which the kernel ignores under no_new_privs (set for every non-root \
+                 user); SUDROP_ALLOW_NEW_PRIVS=1 (sudrop --allow-new-privs) lets it take \
+                 effect, with the bounding set still empty",
+                if *self == Raising::SetUserId {
+                    "set-user-ID"
+                } else {
+                    "set-group-ID"
+                }
+            ),
+            Raising::FileCapabilities(caps) => write!(
+                f,
+                "has file capabilities ({caps}), which the kernel grants neither under \
+                 no_new_privs nor beyond the emptied bounding set: run it with sudrop \
+                 --keep-cap {caps}"
+            ),
+        }
+    }
+}
+
+/// The file the PATH search would execute for `command` (as `may_be_found` looks), when it is
+/// set-user-ID, set-group-ID or has file capabilities: its path and which.
+pub fn raises_privilege(command: &CStr, environ: &[&CStr]) -> Option<(Vec<u8>, Raising)> {
+    use std::os::unix::fs::PermissionsExt;
+    let candidate = candidates(command.to_bytes(), search_path(environ))
+        .filter(|candidate| !candidate.is_relative())
+        .find(|candidate| {
+            std::fs::metadata(OsStr::from_bytes(&candidate.path))
+                .is_ok_and(|metadata| !metadata.is_dir())
+        })?;
+    let mode = std::fs::metadata(OsStr::from_bytes(&candidate.path))
+        .ok()?
+        .permissions()
+        .mode();
+    let raising = if mode & 0o4000 != 0 {
+        Raising::SetUserId
+    } else if mode & 0o2010 == 0o2010 {
+        Raising::SetGroupId
+    } else {
+        let path = std::ffi::CString::new(candidate.path.clone()).ok()?;
+        let caps = crate::sys::io::file_capabilities(&path)?;
+        Raising::FileCapabilities(crate::capability::CapMask(caps))
+    };
+    Some((candidate.path, raising))
+}
+
 /// Executes the command, searching PATH as `execvp` does, with the permissions sudrop has now
 /// (call it after the switch). Returns only on failure: 127 when no candidate exists, 126
 /// when one exists but cannot be executed. A file without `#!` or ELF header is not handed to

@@ -26,6 +26,8 @@ pub mod switch;
 pub mod sys;
 pub mod userdb;
 
+use cli::Who;
+use cli::personality::Personality;
 use error::{Error, GroupOfRefusal};
 use log::Log;
 use resolve::{Caller, Target};
@@ -33,7 +35,7 @@ use std::ffi::{CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use switch::LinuxKernel;
-use sys::io::{STDOUT, write_all};
+use sys::io::{STDERR, STDOUT, write_all};
 
 /// Runs sudrop with `argv` (program name first) and returns its exit status. Returns only when
 /// no command runs (or after `--help`); on success the process has become the command.
@@ -50,7 +52,9 @@ pub fn main(argv: &[&CStr]) -> u8 {
         return Error::InsecureInstall.exit_code();
     }
     let environ = sys::exec::environment();
-    let args = match cli::parse(argv, |name| variable(&environ, name)) {
+    // Under another tool's name, that tool's command line (the only new work at start).
+    let personality = Personality::of(argv.first().map_or(&b""[..], |name| name.to_bytes()));
+    let args = match cli::personality::parse(personality, argv, |name| variable(&environ, name)) {
         Ok(args) => args,
         Err(stop) => {
             match &stop {
@@ -61,11 +65,14 @@ pub fn main(argv: &[&CStr]) -> u8 {
                 cli::Stop::Usage(message) => log::error(format_args!(
                     "{message}\nsudrop: try 'sudrop --help' for more information"
                 )),
+                cli::Stop::Say { text, stderr, .. } => {
+                    let _ = write_all(if *stderr { STDERR } else { STDOUT }, text.as_bytes());
+                }
             }
             return stop.exit_code();
         }
     };
-    run(&args, &environ).unwrap_or_else(|error| {
+    run(&args, personality, &environ).unwrap_or_else(|error| {
         log::error(format_args!("{error}"));
         let not_found = matches!(
             error,
@@ -94,7 +101,7 @@ fn variable<'a>(environ: &[&'a CStr], name: &str) -> Option<&'a str> {
 ///
 /// The flow: who calls and who the target is (read), what will change (the pure plan), the
 /// changes (the switch applies and verifies them), then the exec or the init.
-fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
+fn run(args: &cli::Args<'_>, personality: Personality, environ: &[&CStr]) -> Result<u8, Error> {
     let log = Log::new(args.verbose);
     // Init mode blocks signals first, so nothing arriving during start-up is lost.
     let init = match &args.init {
@@ -105,6 +112,19 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
         own_descriptor: init.as_ref().map(|(_, (_, signal_fd), _)| signal_fd.raw()),
     };
     let (uids, gids) = switch::ids(kernel)?;
+    // sudrop's own variables stay with sudrop.
+    let own: Vec<&str> = cli::options::variables()
+        .map(|(_, variable)| variable)
+        .collect();
+    if args.who == Who::Unchanged {
+        // Nobody to switch to: only what was asked for by name changes, and nothing is
+        // read, resolved or verified (an engine's init gets exactly what the engine gave).
+        let plan = plan::unchanged(&args.ulimits, args.umask, args.no_new_privs, (uids, gids));
+        let env = exec::unswitched_environment(environ, &own);
+        let prepared = exec::prepare(args.command, args.command_args, &env);
+        switch::apply(kernel, &plan, log)?;
+        return start(args, &prepared, init, true, log);
+    }
     let caller = Caller {
         uid: uids[0],
         gid: gids[0],
@@ -141,10 +161,14 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
     // Looked for only when the target is not root; otherwise the init asks the terminal.
     let terminal_reachable = !full || before.terminal_reachable;
     let plan = plan::plan(&request, &before, target)?;
-    // sudrop's own variables stay with sudrop.
-    let own: Vec<&str> = cli::options::variables()
-        .map(|(_, variable)| variable)
-        .collect();
+    // Under gosu's or su-exec's name the image was written for a dropper without
+    // no_new_privs: a command that needs setuid or file capabilities is told why they fail.
+    if (personality.is_dropper() || args.verbose)
+        && plan.steps.contains(&plan::Step::NoNewPrivs)
+        && let Some((path, raising)) = exec::raises_privilege(args.command, environ)
+    {
+        log.warn(format_args!("{} {raising}", log::shown(&path)));
+    }
     let env = if plan.unswitched {
         exec::unswitched_environment(environ, &own)
     } else {
@@ -153,15 +177,29 @@ fn run(args: &cli::Args<'_>, environ: &[&CStr]) -> Result<u8, Error> {
     let prepared = exec::prepare(args.command, args.command_args, &env);
     let applied = switch::apply(kernel, &plan, log)?;
     switch::verify(kernel, &plan, applied)?;
+    start(args, &prepared, init, terminal_reachable, log)
+}
+
+/// What [`init::block_signals`] returns: the launcher's signal state and the init's signalfd.
+type StartSignals = (init::LauncherSignals, sys::signal::SignalFd);
+
+/// The last step: becomes the command (exec mode) or runs it under the init.
+fn start(
+    args: &cli::Args<'_>,
+    prepared: &exec::Prepared<'_>,
+    init: Option<(&init::Options, StartSignals, id::Pid)>,
+    terminal_reachable: bool,
+    log: Log,
+) -> Result<u8, Error> {
     match init {
         None => {
             log.say(format_args!("exec {}", log::shown(args.command.to_bytes())));
-            Err(exec::execute(&prepared))
+            Err(exec::execute(prepared))
         }
         Some((options, (launcher, signal_fd), parent)) => {
             let pending = init::arm(options, parent)?;
             init::run(
-                &prepared,
+                prepared,
                 options,
                 &launcher,
                 signal_fd,
@@ -181,10 +219,29 @@ fn resolve_target(
     log: Log,
 ) -> Result<(Target, bool, Vec<id::Gid>), Error> {
     let spec_text = || OsStr::from_bytes(args.user_spec.to_bytes()).to_owned();
-    let spec = spec::parse(args.user_spec.to_bytes()).map_err(|error| Error::Spec {
-        spec: spec_text(),
-        error,
-    })?;
+    let names: Vec<&[u8]> = args.group_add.iter().map(|name| name.as_bytes()).collect();
+    let spec = match args.who {
+        Who::OwnerOf(path) => {
+            let group_add = || -> Result<Vec<id::Gid>, Error> {
+                let group =
+                    userdb::read_database(Path::new(userdb::GROUP_PATH)).map_err(|error| {
+                        Error::Database {
+                            path: userdb::GROUP_PATH,
+                            error,
+                        }
+                    })?;
+                resolve::group_add_gids(&names, &group).map_err(|error| Error::Resolve {
+                    spec: spec_text(),
+                    error,
+                })
+            };
+            owner_of(path, group_add)?
+        }
+        _ => spec::parse(args.user_spec.to_bytes()).map_err(|error| Error::Spec {
+            spec: spec_text(),
+            error,
+        })?,
+    };
     let read = |path: &'static str| {
         userdb::read_database(Path::new(path)).map_err(|error| Error::Database { path, error })
     };
@@ -195,7 +252,6 @@ fn resolve_target(
         error,
     };
     let mut target = resolve::resolve(&spec, caller, &passwd, &group).map_err(resolve_error)?;
-    let names: Vec<&[u8]> = args.group_add.iter().map(|name| name.as_bytes()).collect();
     let explicit = resolve::group_add_gids(&names, &group).map_err(resolve_error)?;
     // Owners of paths, read before the switch (the target may not be able to stat them).
     let mut owners = Vec::new();
@@ -204,8 +260,19 @@ fn resolve_target(
     }
     let before = target.groups.clone();
     resolve::add_groups(&mut target, &explicit, &owners).map_err(resolve_error)?;
+    if let Who::OwnerOf(path) = args.who
+        && let Some(directory) = writable_directory(OsStr::from_bytes(path.to_bytes()), &target)
+    {
+        log.warn(format_args!(
+            "USER-SPEC {}: its directory {} is writable by uid {}, which could replace it with \
+             another file before the next start",
+            log::shown(path.to_bytes()),
+            log::shown(directory.as_os_str().as_bytes()),
+            target.uid
+        ));
+    }
     for path in &args.group_of {
-        if let Some(directory) = writable_directory(path, &target) {
+        if let Some(directory) = writable_directory(OsStr::new(path), &target) {
             log.warn(format_args!(
                 "--group-of {}: its directory {} is writable by uid {}, which could replace it \
                  with another file before the next start",
@@ -249,9 +316,44 @@ fn group_of(path: &str, explicit: &[id::Gid]) -> Result<id::Gid, Error> {
     Ok(gid)
 }
 
+/// USER-SPEC as a path: its owner's uid and gid, as the spec `UID:GID` (so no supplementary
+/// groups, as `gosu "$(stat -c %u:%g PATH)"` gives). The rules of `--group-of` hold: the last
+/// component is never followed when it is a symbolic link, and neither uid 0 nor group 0
+/// comes from a path (group 0 only when `--group-add`, read through `group_add`, names it).
+fn owner_of(
+    path: &CStr,
+    group_add: impl FnOnce() -> Result<Vec<id::Gid>, Error>,
+) -> Result<spec::UserSpec<'static>, Error> {
+    use std::os::unix::fs::MetadataExt;
+    let shown = String::from_utf8_lossy(path.to_bytes()).into_owned();
+    let refuse = |refusal| Error::OwnerOf {
+        path: shown.clone(),
+        refusal,
+    };
+    let metadata =
+        std::fs::symlink_metadata(OsStr::from_bytes(path.to_bytes())).map_err(|error| {
+            refuse(GroupOfRefusal::Stat(sys::Errno::from_raw(
+                error.raw_os_error().unwrap_or(0),
+            )))
+        })?;
+    if metadata.file_type().is_symlink() {
+        return Err(refuse(GroupOfRefusal::SymbolicLink));
+    }
+    if metadata.uid() == 0 {
+        return Err(refuse(GroupOfRefusal::RootOwner));
+    }
+    if metadata.gid() == 0 && !group_add()?.contains(&id::Gid(0)) {
+        return Err(refuse(GroupOfRefusal::RootOwnerGroup));
+    }
+    Ok(spec::UserSpec {
+        user: Some(spec::Part::Id(metadata.uid())),
+        group: Some(spec::Part::Id(metadata.gid())),
+    })
+}
+
 /// The directory holding `path`, when the target could write to it (as its owner, through one
 /// of its groups, or as anyone).
-fn writable_directory(path: &str, target: &Target) -> Option<std::path::PathBuf> {
+fn writable_directory(path: &OsStr, target: &Target) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::MetadataExt;
     let directory = match Path::new(path).parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),

@@ -407,6 +407,38 @@ pub fn plan(request: &Request<'_>, before: &Before, target: Target) -> Result<Pl
     })
 }
 
+/// USER-SPEC `-`: nobody to switch to. Only what was asked for by name changes (limits, the
+/// umask, `--no-new-privs`); the identity, the groups, every capability set, the descriptors
+/// and the signal state stay as the caller has them, so there is nothing to verify.
+pub fn unchanged(
+    limits: &[Ulimit],
+    umask: Option<u32>,
+    no_new_privs: bool,
+    (uids, gids): ([Uid; 3], [Gid; 3]),
+) -> Plan {
+    let mut steps: Vec<Step> = limits.iter().copied().map(Step::SetLimit).collect();
+    steps.extend(umask.map(Step::SetUmask));
+    if no_new_privs {
+        steps.push(Step::NoNewPrivs);
+    }
+    Plan {
+        target: Target {
+            uid: uids[0],
+            gid: gids[0],
+            groups: Vec::new(),
+            home: Vec::new(),
+            name: None,
+        },
+        unswitched: true,
+        steps,
+        notices: Vec::new(),
+        restricted: None,
+        bounding_dropped: false,
+        bounding_unread: false,
+        groups_set: false,
+    }
+}
+
 /// `--if-privileged`: when the caller may not switch to `target` (no CAP_SETUID and
 /// CAP_SETGID), the command runs as the caller instead: `target` becomes the caller's own
 /// identity and groups, and true comes back. Groups that cannot be added are let go too. A

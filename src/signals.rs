@@ -107,7 +107,7 @@ impl std::fmt::Display for ValueError {
             ),
             ValueError::RemapForm(text) => write!(
                 f,
-                "--remap-exit '{text}': the form is FROM:TO with codes 0 to 255"
+                "--remap-exit '{text}': the form is FROM:TO or FROM (for FROM:0), with codes 0 to 255"
             ),
             ValueError::Duration(text) => write!(
                 f,
@@ -189,10 +189,11 @@ pub fn parse_rewrite(text: &str) -> Result<(Signal, Option<Signal>), ValueError>
     Ok((from, to))
 }
 
-/// `--remap-exit FROM:TO`, both 0..=255.
+/// `--remap-exit FROM:TO`, both 0..=255; a bare `FROM` is `FROM:0`.
 pub fn parse_remap(text: &str) -> Result<(u8, u8), ValueError> {
     let invalid = || ValueError::RemapForm(text.to_string());
-    let (from, to) = text.split_once(':').ok_or_else(invalid)?;
+    // A bare code means it becomes 0, as tini's `-e CODE`.
+    let (from, to) = text.split_once(':').unwrap_or((text, "0"));
     let code = |part: &str| {
         if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid());
@@ -294,7 +295,8 @@ mod tests {
     #[test]
     fn exit_remaps_are_bytes() {
         assert_eq!(parse_remap("143:0"), Ok((143, 0)));
-        for text in ["143", "256:0", "-1:0", "1:+0", "a:b", ":"] {
+        assert_eq!(parse_remap("143"), Ok((143, 0)), "tini's -e 143");
+        for text in ["", "256", "256:0", "-1:0", "1:+0", "a:b", ":"] {
             assert!(parse_remap(text).is_err(), "{text:?}");
         }
     }

@@ -44,6 +44,11 @@ fn output(command: &mut Command) -> String {
 
 /// What bash offers for `line` (cursor at its end), given the pieces bash splits it into.
 fn bash_offers(line: &str, pieces: &[&str]) -> Vec<String> {
+    bash_offers_with("_sudrop", line, pieces)
+}
+
+/// What the completion function `function` offers for `line`.
+fn bash_offers_with(function: &str, line: &str, pieces: &[&str]) -> Vec<String> {
     let program = format!(
         r#"source {BASH_COMPLETION}
 source "$1"
@@ -52,7 +57,7 @@ complete -W 'alpha beta --gamma' mytool
 COMP_LINE=$2 COMP_POINT=${{#2}}
 shift 2
 COMP_WORDS=("$@") COMP_CWORD=$(($# - 1))
-_sudrop
+{function}
 printf '%s\n' "${{COMPREPLY[@]}}""#
     );
     let out = output(
@@ -66,6 +71,54 @@ printf '%s\n' "${{COMPREPLY[@]}}""#
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+#[test]
+fn bash_completes_under_the_other_names_from_their_flag_tables() {
+    let test = "bash_completes_under_the_other_names_from_their_flag_tables";
+    if !present_or_skip(test, BASH_COMPLETION) {
+        return;
+    }
+    let cases: &[(&str, &str, &[&str], &str, &str)] = &[
+        ("_sudrop_as_tini", "tini -", &["tini", "-"], "-g", "--init"),
+        ("_sudrop_as_tini", "tini -p ", &["tini", "-p", ""], "", "-g"),
+        (
+            "_sudrop_as_tini",
+            "tini -- ech",
+            &["tini", "--", "ech"],
+            "echo",
+            "-g",
+        ),
+        (
+            "_sudrop_as_tini",
+            "tini -g ech",
+            &["tini", "-g", "ech"],
+            "echo",
+            "-g",
+        ),
+        (
+            "_sudrop_as_dumb_init",
+            "dumb-init --s",
+            &["dumb-init", "--s"],
+            "--single-child",
+            "-g",
+        ),
+        (
+            "_sudrop_as_gosu",
+            "gosu ro",
+            &["gosu", "ro"],
+            "root",
+            "--init",
+        ),
+        ("_sudrop", "sudrop /e", &["sudrop", "/e"], "/etc", "root"),
+    ];
+    for (function, line, pieces, wanted, unwanted) in cases {
+        let offers = bash_offers_with(function, line, pieces);
+        if wanted.is_empty() {
+            assert!(offers.is_empty(), "{line:?}: {offers:?}");
+        }
+        expect(line, &offers, wanted, unwanted);
+    }
 }
 
 fn fish_offers(line: &str) -> Vec<String> {

@@ -82,6 +82,9 @@ _sudrop()
         COMPREPLY=("${COMPREPLY[@]/#/${cur%%=*}=}")
     elif [[ -z $options_done && $cur == -* ]]; then
         COMPREPLY=($(compgen -W '--keep-cap --no-new-privs --allow-new-privs --keep-stdio-owner --if-privileged --group-add --group-of --umask --ulimit -i --init --single-child --rewrite --remap-exit --grace --stop-delay --pdeathsig -v --verbose -h --help -V --version' -- "$cur"))
+    elif [[ $cur == /* ]]; then
+        # USER-SPEC as a path: its owner.
+        COMPREPLY=($(compgen -f -- "$cur"))
     elif [[ $cur == *:* ]]; then
         COMPREPLY=($(compgen -P "${cur%%:*}:" -g -- "${cur#*:}"))
     else
@@ -95,3 +98,39 @@ _sudrop()
     fi
 }
 complete -F _sudrop sudrop
+
+# sudrop under other names (sudrop(1), OTHER NAMES). An init's command line: its flags ($1;
+# those taking a value in $2) until -- or the first operand, which is COMMAND.
+_sudrop_as_init()
+{
+    local flags=$1 valued=" $2 " cur=${COMP_WORDS[COMP_CWORD]} i word done=
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        case $word in
+            --) done=1 i=$((i + 1)); break ;;
+            -*) [[ $valued == *" $word "* ]] && i=$((i + 1)) ;;
+            *) break ;;
+        esac
+    done
+    if ((i > COMP_CWORD)); then
+        return # the cursor is on a flag's value
+    elif [[ -z $done && $i -eq $COMP_CWORD && $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+    elif declare -F _command_offset >/dev/null; then
+        _command_offset "$i"
+    elif ((i == COMP_CWORD)); then
+        COMPREPLY=($(compgen -c -- "$cur"))
+    else
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}
+_sudrop_as_gosu() { _sudrop "$@"; }
+complete -F _sudrop_as_gosu gosu
+_sudrop_as_su_exec() { _sudrop "$@"; }
+complete -F _sudrop_as_su_exec su-exec
+_sudrop_as_tini() { _sudrop_as_init '-h -s -p -v -w -g -e -l' '-p -e'; }
+complete -F _sudrop_as_tini tini tini-static docker-init
+_sudrop_as_catatonit() { _sudrop_as_init '-h -g -L -P -V --version' ''; }
+complete -F _sudrop_as_catatonit catatonit podman-init
+_sudrop_as_dumb_init() { _sudrop_as_init '-h --help -c --single-child -r --rewrite -v --verbose -V --version' '-r --rewrite'; }
+complete -F _sudrop_as_dumb_init dumb-init

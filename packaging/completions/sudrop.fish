@@ -88,7 +88,7 @@ complete -c sudrop -n '__sudrop_at options' -l ulimit -d 'Set a resource limit a
 complete -c sudrop -n '__sudrop_at options' -s i -l init -d 'Run COMMAND under a built-in init: reaper, signal forwarder, graceful drain'
 complete -c sudrop -n '__sudrop_at options' -l single-child -d 'Forward signals to COMMAND alone, not to its whole process group'
 complete -c sudrop -n '__sudrop_at options' -l rewrite -d 'Forward signal FROM as TO (names or numbers; TO=0 drops it); repeatable' -x
-complete -c sudrop -n '__sudrop_at options' -l remap-exit -d 'Exit with TO when COMMAND\'s status is FROM (e.g. 143:0); repeatable' -x
+complete -c sudrop -n '__sudrop_at options' -l remap-exit -d 'Exit with TO when COMMAND\'s status is FROM (e.g. 143:0; 143 alone is 143:0); repeatable' -x
 complete -c sudrop -n '__sudrop_at options' -l grace -d 'Time leftovers get between SIGTERM and SIGKILL [default: 10s] (10, 0.5, 500ms, 1m)' -x
 complete -c sudrop -n '__sudrop_at options' -l stop-delay -d 'Hold the first SIGTERM this long before forwarding it (endpoints drain meanwhile)' -x
 complete -c sudrop -n '__sudrop_at options' -l pdeathsig -d 'Signal sudrop gets (and forwards) when its parent dies' -x -a 'HUP INT QUIT ILL TRAP ABRT IOT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO POLL PWR SYS'

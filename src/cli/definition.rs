@@ -12,6 +12,10 @@ const AFTER_HELP: &str = "\
 USER-SPEC is USER, USER:GROUP, :GROUP, USER: or empty (the current user). A part made only of
 digits is an id and is never looked up as a name. Resolution follows gosu: without GROUP the
 supplementary groups are USER's memberships in /etc/group; with GROUP there are none.
+USER-SPEC /PATH is PATH's owner, as UID:GID (never root, never through a symbolic link);
+USER-SPEC - switches nobody: identity, capabilities, descriptors and signals stay as they are.
+Linked as gosu, su-exec, tini, docker-init, catatonit, podman-init or dumb-init, sudrop reads
+that tool's command line instead (see NAME -h).
 
 With --init, sudrop switches to USER-SPEC itself, then forks COMMAND in its own process group,
 forwards every signal but SIGCHLD to that group, reaps every zombie, and when COMMAND exits gives
@@ -41,7 +45,7 @@ pub fn command() -> Command {
                 .required(true)
                 .value_parser(value_parser!(OsString))
                 .value_hint(ValueHint::Username)
-                .help("Who to become: USER, USER:GROUP, :GROUP, USER: or empty"),
+                .help("Who to become: USER, USER:GROUP, :GROUP, USER:, empty, /PATH or -"),
         )
         .arg(
             Arg::new("command")

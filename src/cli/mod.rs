@@ -11,6 +11,7 @@
 
 pub mod definition;
 pub mod options;
+pub mod personality;
 pub mod usage;
 
 use crate::capability::{CapMask, parse_cap_list};
@@ -48,10 +49,46 @@ pub struct Args<'a> {
     pub umask: Option<u32>,
     /// `--ulimit`, in order.
     pub ulimits: Vec<Ulimit>,
+    /// USER-SPEC, as written.
     pub user_spec: &'a CStr,
+    /// Who USER-SPEC names.
+    pub who: Who<'a>,
     pub command: &'a CStr,
     pub command_args: &'a [&'a CStr],
 }
+
+/// Who the command runs as, from USER-SPEC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who<'a> {
+    /// A `USER[:GROUP]` spec, resolved as gosu does.
+    Spec(&'a CStr),
+    /// `-`: nobody to switch to. Nothing about the identity, the capabilities, the descriptors
+    /// or the signals changes (with `--init`: an init only, as an engine's `--init` gives).
+    Unchanged,
+    /// An absolute path (`/data`): its owner's uid and gid, read without following a symbolic
+    /// link in its last component (what `gosu "$(stat -c %u:%g /data)"` does, in one step).
+    OwnerOf(&'a CStr),
+}
+
+impl<'a> Who<'a> {
+    pub fn of(user_spec: &'a CStr) -> Who<'a> {
+        match user_spec.to_bytes() {
+            b"-" => Who::Unchanged,
+            [b'/', ..] => Who::OwnerOf(user_spec),
+            _ => Who::Spec(user_spec),
+        }
+    }
+}
+
+/// The options that mean nothing without a switch, refused with USER-SPEC `-`.
+const SWITCH_ONLY: [Opt; 6] = [
+    Opt::KeepCap,
+    Opt::AllowNewPrivs,
+    Opt::KeepStdioOwner,
+    Opt::IfPrivileged,
+    Opt::GroupAdd,
+    Opt::GroupOf,
+];
 
 /// What the command line asks for when it does not ask to run a command.
 #[derive(Debug, PartialEq, Eq)]
@@ -60,6 +97,13 @@ pub enum Stop {
     Print(&'static str),
     /// A usage error, for stderr, exit 125.
     Usage(Usage),
+    /// Another tool's answer, in its shape (see [`personality`]): the text, whether it goes to
+    /// stderr, and the exit status.
+    Say {
+        text: String,
+        stderr: bool,
+        status: u8,
+    },
 }
 
 impl Stop {
@@ -67,6 +111,7 @@ impl Stop {
         match self {
             Stop::Print(_) => 0,
             Stop::Usage(_) => EXIT_FAILURE,
+            Stop::Say { status, .. } => *status,
         }
     }
 }
@@ -243,12 +288,23 @@ pub fn parse<'a>(
     argv: &'a [&'a CStr],
     env: impl Fn(&str) -> Option<&'a str>,
 ) -> Result<Args<'a>, Stop> {
+    interpret(read(argv)?, env)
+}
+
+/// What a command line read by any grammar asks for.
+fn interpret<'a>(raw: Raw<'a>, env: impl Fn(&str) -> Option<&'a str>) -> Result<Args<'a>, Stop> {
     let Raw {
         given,
         user_spec,
         command,
         command_args,
-    } = read(argv)?;
+    } = raw;
+    let who = Who::of(user_spec);
+    if who == Who::Unchanged
+        && let Some(option) = SWITCH_ONLY.into_iter().find(|&option| given.flag(option))
+    {
+        return Err(Stop::Usage(Usage::NothingToSwitch(option)));
+    }
     let keep_caps = if given.flag(Opt::KeepCap) {
         Some(
             parse_cap_list(given.values(Opt::KeepCap))
@@ -290,6 +346,7 @@ pub fn parse<'a>(
         init: init_options(&given, &env)?,
         keep_caps,
         user_spec,
+        who,
         command,
         command_args,
     })

@@ -268,7 +268,7 @@ pub const ROWS: &[Row] = &[
         "remap-exit",
         "FROM:TO",
         Typed,
-        "Exit with TO when COMMAND's status is FROM (e.g. 143:0); repeatable",
+        "Exit with TO when COMMAND's status is FROM (e.g. 143:0; 143 alone is 143:0); repeatable",
     )
     .repeatable()
     .init_only()

@@ -211,7 +211,7 @@ fn init_options_without_init_are_usage_errors() {
         "-i --stop-delay 1h app x",
         "-i --grace soon app x",
         "-i --rewrite TERM app x",
-        "-i --remap-exit 1 app x",
+        "-i --remap-exit 1:x app x",
         "-i --pdeathsig NOPE app x",
     ] {
         assert!(matches!(init_of(line, &[]), Err(Stop::Usage(_))), "{line}");
@@ -311,6 +311,9 @@ fn our_meaning(argv: &[CString]) -> (Meaning, Option<String>) {
         }
         Err(Stop::Print(text)) => (Meaning::Print(text.to_string()), None),
         Err(Stop::Usage(message)) => (Meaning::Refused, Some(message.to_string())),
+        Err(Stop::Say { text, .. }) => {
+            panic!("sudrop's grammar never answers for another tool: {text}")
+        }
     }
 }
 

@@ -41,6 +41,8 @@ pub enum Usage {
         value: String,
     },
     NeedsInit(Opt),
+    /// An option that only means something for a switch, with USER-SPEC `-`.
+    NothingToSwitch(Opt),
     Capability(UnknownCapability),
     Limit(LimitError),
     Value(ValueError),
@@ -94,6 +96,11 @@ impl fmt::Display for Usage {
             Usage::EmptyGroupName => f.write_str("--group-add: an empty group name in the list"),
             Usage::Variable { variable, value } => write!(f, "{variable}='{value}': use 1 or 0"),
             Usage::NeedsInit(option) => write!(f, "--{} needs --init", option.row().long),
+            Usage::NothingToSwitch(option) => write!(
+                f,
+                "--{} means nothing with USER-SPEC '-', which switches nobody",
+                option.row().long
+            ),
             Usage::Capability(error) => error.fmt(f),
             Usage::Limit(error) => error.fmt(f),
             Usage::Value(error) => error.fmt(f),

@@ -227,3 +227,30 @@ pub fn set_group_and_mode(fd: i32, gid: u32, mode: u32) -> Result<(), Errno> {
     // SAFETY: integer arguments only.
     super::check(unsafe { libc::fchmod(fd, mode as libc::mode_t) }).map(drop)
 }
+
+/// The permitted capabilities the file at `path` carries (its `security.capability`
+/// attribute, `struct vfs_cap_data`), following symbolic links as `execve` does; `None` when
+/// it has none.
+pub fn file_capabilities(path: &std::ffi::CStr) -> Option<u64> {
+    let mut data = [0u8; 24];
+    // SAFETY: both strings are NUL-terminated; the kernel writes at most `data.len()` bytes.
+    let size = unsafe {
+        libc::getxattr(
+            path.as_ptr(),
+            c"security.capability".as_ptr(),
+            data.as_mut_ptr().cast(),
+            data.len(),
+        )
+    };
+    // magic_etc, then permitted and inheritable for capabilities 0-31, then for 32-63.
+    let word = |at: usize| {
+        data.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if size < 12 {
+        return None;
+    }
+    let low = word(4)?;
+    let high = if size >= 20 { word(12)? } else { 0 };
+    Some(u64::from(low) | u64::from(high) << 32)
+}

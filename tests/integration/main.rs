@@ -8,6 +8,7 @@ mod exec_mode;
 mod gosu_differential;
 mod hostile_databases;
 mod init_mode;
+mod personalities;
 #[path = "../support/pty.rs"]
 mod pty;
 mod runc;

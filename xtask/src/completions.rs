@@ -219,6 +219,9 @@ _sudrop()
         COMPREPLY=("${{COMPREPLY[@]/#/${{cur%%=*}}=}}")
     elif [[ -z $options_done && $cur == -* ]]; then
         COMPREPLY=($(compgen -W '{all}' -- "$cur"))
+    elif [[ $cur == /* ]]; then
+        # USER-SPEC as a path: its owner.
+        COMPREPLY=($(compgen -f -- "$cur"))
     elif [[ $cur == *:* ]]; then
         COMPREPLY=($(compgen -P "${{cur%%:*}}:" -g -- "${{cur#*:}}"))
     else
@@ -232,10 +235,82 @@ _sudrop()
     fi
 }}
 complete -F _sudrop sudrop
-"#,
+{personalities}"#,
         with_value = with_value.join(" | "),
         all = all.join(" "),
+        personalities = bash_personalities(),
     )
+}
+
+/// Completion under the other names sudrop answers to (`sudrop::cli::personality`): gosu's
+/// and su-exec's grammar is sudrop's without options; each init's flags come from its table.
+fn bash_personalities() -> String {
+    use sudrop::cli::personality::{GRAMMARS, NAMES};
+    let mut text = String::from(
+        r#"
+# sudrop under other names (sudrop(1), OTHER NAMES). An init's command line: its flags ($1;
+# those taking a value in $2) until -- or the first operand, which is COMMAND.
+_sudrop_as_init()
+{
+    local flags=$1 valued=" $2 " cur=${COMP_WORDS[COMP_CWORD]} i word done=
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        case $word in
+            --) done=1 i=$((i + 1)); break ;;
+            -*) [[ $valued == *" $word "* ]] && i=$((i + 1)) ;;
+            *) break ;;
+        esac
+    done
+    if ((i > COMP_CWORD)); then
+        return # the cursor is on a flag's value
+    elif [[ -z $done && $i -eq $COMP_CWORD && $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+    elif declare -F _command_offset >/dev/null; then
+        _command_offset "$i"
+    elif ((i == COMP_CWORD)); then
+        COMPREPLY=($(compgen -c -- "$cur"))
+    else
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}
+"#,
+    );
+    for grammar in &GRAMMARS {
+        let names: Vec<&str> = NAMES
+            .iter()
+            .filter(|(_, personality)| *personality == grammar.personality)
+            .map(|(name, _)| *name)
+            .collect();
+        let function = format!("_sudrop_as_{}", grammar.name.replace('-', "_"));
+        if !grammar.init {
+            text.push_str(&format!(
+                "{function}() {{ _sudrop \"$@\"; }}\ncomplete -F {function} {}\n",
+                names.join(" ")
+            ));
+            continue;
+        }
+        let spelled = |flag: &sudrop::cli::personality::Flag| {
+            flag.short
+                .map(|letter| format!("-{}", char::from(letter)))
+                .into_iter()
+                .chain(flag.long.map(|long| format!("--{long}")))
+                .collect::<Vec<_>>()
+        };
+        let flags: Vec<String> = grammar.flags.iter().flat_map(spelled).collect();
+        let valued: Vec<String> = grammar
+            .flags
+            .iter()
+            .filter(|flag| flag.value.is_some())
+            .flat_map(spelled)
+            .collect();
+        text.push_str(&format!(
+            "{function}() {{ _sudrop_as_init '{}' '{}'; }}\ncomplete -F {function} {}\n",
+            flags.join(" "),
+            valued.join(" "),
+            names.join(" ")
+        ));
+    }
+    text
 }
 
 /// Quotes `text` for zsh's `_arguments` help brackets inside a single-quoted word.

@@ -192,6 +192,7 @@ fn man_page() -> std::io::Result<Vec<u8>> {
          --remap-exit.",
         ],
     );
+    other_names(&mut prose);
     paragraphs(&mut prose, "ENVIRONMENT", &[&environment_section()]);
     prose.control("SH", ["EXIT STATUS"]);
     for (code, meaning) in [
@@ -226,6 +227,48 @@ fn man_page() -> std::io::Result<Vec<u8>> {
     prose.to_writer(&mut page)?;
     man.render_version_section(&mut page)?;
     Ok(page)
+}
+
+/// The man page's OTHER NAMES section: each grammar of `sudrop::cli::personality`, its flags
+/// described by the option rows they mean.
+fn other_names(roff: &mut roff::Roff) {
+    use roff::{bold, roman};
+    use sudrop::cli::personality::{GRAMMARS, NAMES, describe, describe_setting};
+    roff.control("SH", ["OTHER NAMES"]);
+    roff.text([roman(
+        "Installed or linked under another tool's name, sudrop reads that tool's command line, \
+         variables, --help and --version, and answers usage errors with the tool's exit status \
+         (1). What runs is sudrop's: under gosu and su-exec the switch with every capability \
+         dropped; under the inits the init with USER-SPEC - (no identity, capability, \
+         descriptor or signal state changes) and its drain. sudrop's own variables apply too.",
+    )]);
+    for grammar in &GRAMMARS {
+        let names: Vec<&str> = NAMES
+            .iter()
+            .filter(|(_, personality)| *personality == grammar.personality)
+            .map(|(name, _)| *name)
+            .collect();
+        roff.control("SS", [names.join(", ").as_str()]);
+        roff.text([bold(grammar.usage)]);
+        roff.control("PP", []).text([roman(grammar.about)]);
+        for flag in grammar.flags {
+            let mut spelled: Vec<String> = Vec::new();
+            spelled.extend(flag.short.map(|letter| format!("-{}", char::from(letter))));
+            spelled.extend(flag.long.map(|long| format!("--{long}")));
+            let mut head = spelled.join(", ");
+            if let Some(value) = flag.value {
+                head = format!("{head} {value}");
+            }
+            roff.control("TP", [])
+                .text([bold(head.as_str())])
+                .text([roman(describe(flag.means).as_str())]);
+        }
+        for variable in grammar.variables {
+            roff.control("TP", [])
+                .text([bold(variable.name)])
+                .text([roman(describe_setting(variable.setting).as_str())]);
+        }
+    }
 }
 
 /// Adds a Rust target with rustup, once: only when it is not installed yet.
