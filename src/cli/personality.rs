@@ -276,6 +276,15 @@ pub const GRAMMARS: [Grammar; 5] = [
 const NOBODY_TO_SWITCH: &CStr = c"-";
 
 impl Grammar {
+    /// Every name that means this grammar.
+    pub fn names(&self) -> Vec<&'static str> {
+        NAMES
+            .iter()
+            .filter(|(_, personality)| *personality == self.personality)
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
     /// The answer to `--version`, in the tool's shape where something parses it (`docker info`
     /// reads `tini version X - git.Y`; catatonit prints the same words for that reason).
     pub fn version(&self) -> String {

@@ -245,7 +245,7 @@ complete -F _sudrop sudrop
 /// Completion under the other names sudrop answers to (`sudrop::cli::personality`): gosu's
 /// and su-exec's grammar is sudrop's without options; each init's flags come from its table.
 fn bash_personalities() -> String {
-    use sudrop::cli::personality::{GRAMMARS, NAMES};
+    use sudrop::cli::personality::GRAMMARS;
     let mut text = String::from(
         r#"
 # sudrop under other names (sudrop(1), OTHER NAMES). An init's command line: its flags ($1;
@@ -276,11 +276,7 @@ _sudrop_as_init()
 "#,
     );
     for grammar in &GRAMMARS {
-        let names: Vec<&str> = NAMES
-            .iter()
-            .filter(|(_, personality)| *personality == grammar.personality)
-            .map(|(name, _)| *name)
-            .collect();
+        let names = grammar.names();
         let function = format!("_sudrop_as_{}", grammar.name.replace('-', "_"));
         if !grammar.init {
             text.push_str(&format!(

@@ -233,7 +233,7 @@ fn man_page() -> std::io::Result<Vec<u8>> {
 /// described by the option rows they mean.
 fn other_names(roff: &mut roff::Roff) {
     use roff::{bold, roman};
-    use sudrop::cli::personality::{GRAMMARS, NAMES, describe, describe_setting};
+    use sudrop::cli::personality::{GRAMMARS, describe, describe_setting};
     roff.control("SH", ["OTHER NAMES"]);
     roff.text([roman(
         "Installed or linked under another tool's name, sudrop reads that tool's command line, \
@@ -243,11 +243,7 @@ fn other_names(roff: &mut roff::Roff) {
          descriptor or signal state changes) and its drain. sudrop's own variables apply too.",
     )]);
     for grammar in &GRAMMARS {
-        let names: Vec<&str> = NAMES
-            .iter()
-            .filter(|(_, personality)| *personality == grammar.personality)
-            .map(|(name, _)| *name)
-            .collect();
+        let names = grammar.names();
         roff.control("SS", [names.join(", ").as_str()]);
         roff.text([bold(grammar.usage)]);
         roff.control("PP", []).text([roman(grammar.about)]);
