@@ -16,6 +16,11 @@ pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The static build the images copy, and the engines' init (dockerd's `--init-path`).
+pub fn static_sudrop() -> PathBuf {
+    project_root().join("target/x86_64-unknown-linux-musl/release/sudrop")
+}
+
 /// The engine's address; panics (never passes) when the suite runs without it.
 pub fn docker_host() -> String {
     std::env::var("SUDROP_ENGINE_DOCKER_HOST").unwrap_or_else(|_| {

@@ -130,6 +130,23 @@ fn stop_with_keys(engine: Engine, label: &str, stop_timeout: u32, args: &[&str])
     outcome
 }
 
+/// `docker run --init` as Docker's stock init gives it (the suite's dockerd has sudrop as its
+/// init): the stock `docker-init` (tini) mounted where the engine mounts its init and run as the
+/// engine runs it, `docker-init -- ENTRYPOINT CMD`. `args` end with IMAGE, then the command.
+fn stock_docker_init<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let image_at = args.iter().position(|a| *a == "IMAGE").expect("IMAGE");
+    let mut all = vec![
+        "-v",
+        "/usr/bin/docker-init:/sbin/stock-init:ro",
+        "--entrypoint",
+        "/sbin/stock-init",
+    ];
+    all.extend_from_slice(&args[..=image_at]);
+    all.push("--");
+    all.extend_from_slice(&args[image_at + 1..]);
+    all
+}
+
 /// sudrop's set-ups: every key saved, well inside the timeout, nothing running as root.
 fn assert_saved(outcome: &Outcome, label: &str) {
     assert_eq!(outcome.keys_saved, KEYS, "{label}: keys in dump.rdb");
@@ -223,16 +240,9 @@ fn without_sudrop_the_script_that_forgets_exec_loses_the_data() {
     );
     let tini = stop_with_keys(
         Engine::Docker,
-        "docker run --init (tini), script without exec",
+        "Docker's stock init (tini), script without exec",
         3,
-        &[
-            "--init",
-            "--user",
-            "redis",
-            "--entrypoint",
-            "/scripts/forgets-exec.sh",
-            "IMAGE",
-        ],
+        &stock_docker_init(&["--user", "redis", "IMAGE", "/scripts/forgets-exec.sh"]),
     );
     assert_eq!(
         no_init.keys_saved, 0,
@@ -272,4 +282,110 @@ fn podman_stop_saves_with_the_official_style_entrypoint() {
         "{:?}",
         outcome.processes
     );
+}
+
+/// dockerd's `--init-path` is sudrop: every `docker run --init` gets sudrop as tini. The script
+/// that forgets `exec` keeps every key, where the stock init (the control, same run) loses
+/// them all.
+#[test]
+#[ignore = "needs the engine that cargo xtask test starts"]
+fn docker_run_init_with_sudrop_as_the_engines_init_saves_what_the_stock_init_loses() {
+    let args = ["--user", "redis", "IMAGE", "/scripts/forgets-exec.sh"];
+    let mut with_sudrop = vec!["--init"];
+    with_sudrop.extend_from_slice(&args);
+    let sudrop = stop_with_keys(
+        Engine::Docker,
+        "docker run --init, sudrop as dockerd's init-path, script without exec",
+        10,
+        &with_sudrop,
+    );
+    assert_saved(&sudrop, "sudrop as the engine's init");
+    assert!(
+        sudrop
+            .processes
+            .iter()
+            .any(|(_, args)| args.starts_with("/sbin/docker-init")),
+        "the engine's init is PID 1: {:?}",
+        sudrop.processes
+    );
+    let stock = stop_with_keys(
+        Engine::Docker,
+        "Docker's stock init (tini), script without exec, the control",
+        10,
+        &stock_docker_init(&args),
+    );
+    assert_eq!(stock.keys_saved, 0, "the stock init loses the keys");
+}
+
+/// An official-style entrypoint under `docker run --init` with sudrop as the engine's init:
+/// the init changed nothing, so the script still runs as root, hands /data over with chown,
+/// and steps down itself with `exec gosu redis` (the real gosu in this image).
+#[test]
+#[ignore = "needs the engine that cargo xtask test starts"]
+fn the_official_style_entrypoint_does_its_root_setup_under_sudrop_as_the_engines_init() {
+    let outcome = stop_with_keys(
+        Engine::Docker,
+        "docker run --init (sudrop as init-path), official-style entrypoint with gosu",
+        10,
+        &["--init", "redis:7-bookworm"],
+    );
+    // The engine's init stays what the engine started (root here, as tini would be); the
+    // entrypoint stepped redis down itself.
+    assert_eq!(outcome.keys_saved, KEYS, "keys in dump.rdb");
+    assert!(
+        outcome.stop < Duration::from_secs(5),
+        "stop took {:?}",
+        outcome.stop
+    );
+    assert!(
+        outcome.processes.iter().any(|(user, args)| is_root(user)
+            && args.starts_with("/sbin/docker-init -- docker-entrypoint.sh")),
+        "the engine's init as PID 1: {:?}",
+        outcome.processes
+    );
+    assert!(
+        outcome
+            .processes
+            .iter()
+            .all(|(user, args)| args.starts_with("/sbin/docker-init") || !is_root(user)),
+        "only the init runs as root; redis as its own user: {:?}",
+        outcome.processes
+    );
+}
+
+/// podman's per-container `--init-path`, with its stock init (catatonit) as the control.
+#[test]
+#[ignore = "needs the engine that cargo xtask test starts"]
+fn podman_run_init_path_sudrop_saves_what_catatonit_loses() {
+    if std::env::var_os("SUDROP_ENGINE_PODMAN_CONF").is_none() {
+        panic!("podman was not set up by cargo xtask test (see its output for why)");
+    }
+    let sudrop = crate::docker::static_sudrop();
+    let init_path = format!("--init-path={}", sudrop.display());
+    let args = [
+        "--user",
+        "redis",
+        "--entrypoint",
+        "/scripts/forgets-exec.sh",
+    ];
+    let mut with_sudrop = vec!["--init", init_path.as_str()];
+    with_sudrop.extend_from_slice(&args);
+    with_sudrop.push("redis:7-bookworm");
+    let outcome = stop_with_keys(
+        Engine::Podman,
+        "podman run --init --init-path sudrop, script without exec",
+        10,
+        &with_sudrop,
+    );
+    assert_eq!(outcome.keys_saved, KEYS, "podman with sudrop as init");
+    let mut stock = vec!["--init"];
+    stock.extend_from_slice(&args);
+    stock.push("redis:7-bookworm");
+    let control = stop_with_keys(
+        Engine::Podman,
+        "podman run --init (catatonit), script without exec, the control",
+        10,
+        &stock,
+    );
+    assert_eq!(control.keys_saved, 0, "catatonit loses the keys");
 }

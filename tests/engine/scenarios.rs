@@ -448,3 +448,63 @@ fn ulimit_against_the_engines_limits() {
             .join(" ")
     ));
 }
+
+/// dockerd runs its init with `--version` for `docker info`, and parses `tini version X -
+/// git.Y`: with sudrop as the init-path it reads sudrop's version, with nothing logged.
+#[test]
+#[ignore = "needs the engine that cargo xtask test starts"]
+fn docker_info_reads_the_version_of_sudrop_as_the_engines_init() {
+    let out = docker(&["info", "--format", "{{json .InitCommit}}"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let info = text(&out.stdout);
+    assert!(
+        info.contains(&format!(
+            "\"ID\":\"sudrop-{}\"",
+            env!("CARGO_PKG_VERSION").replace('.', "_")
+        )),
+        "docker info: {info}"
+    );
+    let log =
+        std::fs::read_to_string(crate::docker::project_root().join("target/engine/dockerd.log"))
+            .unwrap_or_default();
+    assert!(
+        !log.contains("unknown output format"),
+        "dockerd could not read the init's version: {}",
+        log.lines()
+            .filter(|l| l.contains("init"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    record(&format!(
+        "docker info with sudrop as init-path: {}",
+        info.trim()
+    ));
+}
+
+/// `docker run --init` with sudrop as the engine's init: a command's exit status comes back,
+/// and `docker stop` of a plain `sleep` (which dies of SIGTERM) takes well under a second.
+#[test]
+#[ignore = "needs the engine that cargo xtask test starts"]
+fn docker_run_init_with_sudrop_passes_the_status_and_stops_sleep_at_once() {
+    let image = debian();
+    let out = docker(&["run", "--rm", "--init", &image, "sh", "-c", "exit 3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let container = Container::start(
+        Engine::Docker,
+        &["--init", "--entrypoint", "sleep", &image, "1000"],
+    );
+    let processes = container.processes();
+    assert!(
+        processes
+            .iter()
+            .any(|(_, args)| args.starts_with("/sbin/docker-init -- sleep")),
+        "{processes:?}"
+    );
+    let stop = container.stop(10);
+    assert!(stop < Duration::from_secs(1), "stop took {stop:?}");
+    assert_eq!(container.exit_code(), 143, "{}", container.logs());
+    record(&format!(
+        "docker run --init (sudrop) sleep: stop {:.2} s",
+        stop.as_secs_f64()
+    ));
+}

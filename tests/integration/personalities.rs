@@ -64,10 +64,15 @@ fn each_name_takes_its_tools_command_line_and_exit_codes() {
         let out = sandbox.run(line);
         assert_eq!(code(&out), status, "{line:?}: {out:?}");
     }
-    // The version in the form dockerd parses (`tini version X - git.Y`).
+    // The version in the form dockerd parses (`tini version X - git.Y`, no dot in Y).
     let out = sandbox.run(&["docker-init", "--version"]);
-    assert!(
-        stdout(&out).starts_with("tini version ") && stdout(&out).contains(" - git."),
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "tini version {version}_sudrop - git.sudrop-{}\n",
+            version.replace('.', "_")
+        ),
         "{out:?}"
     );
     let out = sandbox.run(&["dumb-init", "--version"]);

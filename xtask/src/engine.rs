@@ -43,9 +43,9 @@ fn docker(host: &str, args: &[&str]) -> Command {
 }
 
 /// Starts dockerd (its own socket, data and exec roots, so a daemon already running here is
-/// left alone), makes the base images, and configures podman. `Err` says why the suite
-/// cannot run here.
-pub fn start() -> Result<Engine, String> {
+/// left alone) with `sudrop` as its init (`--init-path`: what every `docker run --init` gets),
+/// makes the base images, and configures podman. `Err` says why the suite cannot run here.
+pub fn start(sudrop: &Path) -> Result<Engine, String> {
     if !crate::is_root() {
         return Err("not running as root".into());
     }
@@ -57,6 +57,12 @@ pub fn start() -> Result<Engine, String> {
     std::fs::create_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
     let socket = run_dir.join("docker.sock");
     let docker_host = format!("unix://{}", socket.display());
+    // dockerd runs its init by this path for `docker info` (`docker-init --version`): the
+    // name makes sudrop answer as tini. (In a container the engine mounts the file itself at
+    // /sbin/docker-init.)
+    let init = dir.join("docker-init");
+    let _ = std::fs::remove_file(&init);
+    std::os::unix::fs::symlink(sudrop, &init).map_err(|e| format!("{}: {e}", init.display()))?;
     let log_path = dir.join("dockerd.log");
     let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
     let mut daemon = Command::new("/usr/sbin/dockerd");
@@ -68,6 +74,7 @@ pub fn start() -> Result<Engine, String> {
             "--storage-driver=overlay2",
         ])
         .arg(format!("--host={docker_host}"))
+        .arg(format!("--init-path={}", init.display()))
         .arg(format!("--data-root={}", "/var/lib/sudrop-engine/docker"))
         .arg(format!("--exec-root={}", exec_root.display()))
         .arg(format!(

@@ -330,9 +330,9 @@ fn test() -> Result<(), String> {
     }
     // `cargo test --workspace` counted the engine suite's tests as ignored (skipped); when
     // the engine runs here they move to passed or failed.
-    let engine = match static_binary {
+    let engine = match &static_binary {
         None => Err("no static musl binary to put into the images".to_string()),
-        Some(_) => engine::start(),
+        Some(sudrop) => engine::start(sudrop),
     };
     match engine {
         Err(reason) => suite.note_skipped("engine", engine_tests, &reason),
@@ -436,8 +436,8 @@ fn root_tests_missing() -> Option<String> {
 
 /// `cargo xtask engine-test`: only the end-to-end suite, with its engine (root).
 fn engine_test() -> Result<(), String> {
-    build_static()?;
-    let (totals, result) = run_engine_suite(engine::start()?);
+    let sudrop = build_static()?;
+    let (totals, result) = run_engine_suite(engine::start(&sudrop)?);
     println!("{} passed, {} failed", totals.passed, totals.failed);
     result
 }
