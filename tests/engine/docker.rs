@@ -89,13 +89,21 @@ pub fn text(bytes: &[u8]) -> String {
 /// Builds `packaging/docker/Dockerfile.<example>` from the project root, once per run and
 /// engine; returns the image name.
 pub fn example_image(engine: Engine, example: &str) -> String {
+    image_from(
+        engine,
+        &format!("packaging/docker/Dockerfile.{example}"),
+        &format!("sudrop-example-{example}"),
+    )
+}
+
+/// Builds the Dockerfile at `dockerfile` (relative to the project root, which is the
+/// context) as `name`, once per run and engine; returns the name.
+pub fn image_from(engine: Engine, dockerfile: &str, name: &str) -> String {
     static BUILT: OnceLock<Mutex<HashSet<(String, bool)>>> = OnceLock::new();
-    let name = format!("sudrop-example-{example}");
-    let key = (example.to_string(), engine == Engine::Podman);
+    let key = (name.to_string(), engine == Engine::Podman);
     let built = BUILT.get_or_init(Default::default);
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
     if !built.contains(&key) {
-        let dockerfile = format!("packaging/docker/Dockerfile.{example}");
         let root = project_root();
         let root = root.to_str().expect("UTF-8 path");
         engine.ok(&[
@@ -104,12 +112,12 @@ pub fn example_image(engine: Engine, example: &str) -> String {
             "-f",
             &format!("{root}/{dockerfile}"),
             "-t",
-            &name,
+            name,
             root,
         ]);
         built.insert(key);
     }
-    name
+    name.to_string()
 }
 
 /// A container removed when dropped, whatever the test's outcome.

@@ -8,6 +8,7 @@
 //! Measured figures (stop times, keys saved) go to `target/engine/results.txt`.
 
 mod docker;
+mod entrypoints;
 #[path = "../support/pty.rs"]
 mod pty;
 mod redis;

@@ -160,27 +160,55 @@ impl Engine {
     }
 }
 
-/// The Debian root file system, made once by debootstrap and kept for later runs.
+/// The Debian packages in the root file system beyond minbase: the servers the suite runs.
+const ROOTFS_PACKAGES: &str = "redis-server,mosquitto,mosquitto-clients";
+
+/// Whether `marker` records the current package list (what was made or imported last).
+fn is_current(marker: &Path) -> bool {
+    std::fs::read_to_string(marker).is_ok_and(|text| text == ROOTFS_PACKAGES)
+}
+
+/// The Debian root file system, made once by debootstrap and kept for later runs (made again
+/// when the package list changed).
 fn debian_rootfs(dir: &Path) -> Result<PathBuf, String> {
     let rootfs = dir.join("bookworm");
     let done = dir.join("bookworm.done");
-    if done.exists() {
+    if is_current(&done) {
         return Ok(rootfs);
     }
     let _ = std::fs::remove_dir_all(&rootfs);
     eprintln!(
-        "xtask: debootstrap bookworm (minbase, redis-server) into {}",
+        "xtask: debootstrap bookworm (minbase, {ROOTFS_PACKAGES}) into {}",
         rootfs.display()
     );
     crate::stdout_of({
         let mut c = Command::new("/usr/sbin/debootstrap");
-        c.args(["--variant=minbase", "--include=redis-server", "bookworm"])
+        c.arg("--variant=minbase")
+            .arg(format!("--include={ROOTFS_PACKAGES}"))
+            .arg("bookworm")
             .arg(&rootfs)
             .arg(DEBIAN_MIRROR);
         c
     })?;
-    std::fs::write(&done, "").map_err(|e| e.to_string())?;
+    std::fs::write(&done, ROOTFS_PACKAGES).map_err(|e| e.to_string())?;
     Ok(rootfs)
+}
+
+/// Imports the root file system as `debian:bookworm-slim` into an engine unless it holds the
+/// current one already (`marker` records what was imported last).
+fn import_base(
+    engine: &str,
+    exists: bool,
+    marker: &Path,
+    import_command: &mut Command,
+    rootfs: &Path,
+) -> Result<(), String> {
+    if exists && is_current(marker) {
+        return Ok(());
+    }
+    eprintln!("xtask: {engine} import debian:bookworm-slim");
+    import(import_command, rootfs)?;
+    std::fs::write(marker, ROOTFS_PACKAGES).map_err(|e| e.to_string())
 }
 
 fn has_image(host: &str, name: &str) -> bool {
@@ -218,19 +246,19 @@ fn import(engine: &mut Command, rootfs: &Path) -> Result<(), String> {
 }
 
 /// Stand-ins for the public images the examples start from, under the same names:
-/// `debian:bookworm-slim` (debootstrap, with redis-server), `redis:7-bookworm` (the official
+/// `debian:bookworm-slim` (debootstrap, with redis-server and mosquitto), `redis:7-bookworm` (the official
 /// image's layout: redis user, /data, an entrypoint ending in `exec gosu redis`) and
 /// `busybox:musl` (a static busybox).
 fn make_images(host: &str) -> Result<(), String> {
     let dir = work_dir();
     let rootfs = debian_rootfs(&dir)?;
-    if !has_image(host, "debian:bookworm-slim") {
-        eprintln!("xtask: docker import debian:bookworm-slim");
-        import(
-            &mut docker(host, &["import", "-", "debian:bookworm-slim"]),
-            &rootfs,
-        )?;
-    }
+    import_base(
+        "docker",
+        has_image(host, "debian:bookworm-slim"),
+        &dir.join("bookworm.docker"),
+        &mut docker(host, &["import", "-", "debian:bookworm-slim"]),
+        &rootfs,
+    )?;
     let images = crate::project_root().join("tests/engine/images");
     // Each context gets the host's static tool that the real image carries too.
     for (name, context, tool, path) in [
@@ -284,13 +312,13 @@ fn podman_setup(dir: &Path) -> Result<PathBuf, String> {
     let has_base = podman(&["image", "exists", "debian:bookworm-slim"])
         .status()
         .is_ok_and(|s| s.success());
-    if !has_base {
-        eprintln!("xtask: podman import debian:bookworm-slim");
-        import(
-            &mut podman(&["import", "-", "debian:bookworm-slim"]),
-            &dir.join("bookworm"),
-        )?;
-    }
+    import_base(
+        "podman",
+        has_base,
+        &dir.join("bookworm.podman"),
+        &mut podman(&["import", "-", "debian:bookworm-slim"]),
+        &dir.join("bookworm"),
+    )?;
     // Built every run (from cache when unchanged), so an edited stand-in is never stale.
     // (make_images has put gosu into this context already.)
     eprintln!("xtask: podman build redis:7-bookworm");
