@@ -9,6 +9,7 @@
 
 mod docker;
 mod entrypoints;
+mod kube;
 #[path = "../support/pty.rs"]
 mod pty;
 mod redis;

@@ -99,7 +99,7 @@ fn stop_with_keys(engine: Engine, label: &str, stop_timeout: u32, args: &[&str])
     let script = script_dir.path().join("forgets-exec.sh");
     std::fs::write(&script, FORGETS_EXEC).expect("script");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    // redis (uid 100 in the stand-in image) must be able to write the dump in every set-up,
+    // redis (uid 999 in the stand-in image, as in the official one) must be able to write the dump in every set-up,
     // even where no entrypoint hands /data over.
     std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o1777)).expect("chmod");
     let image = example_image(engine, "redis");
