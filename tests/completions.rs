@@ -267,6 +267,11 @@ fn fish_completes_users_groups_commands_and_the_commands_own_arguments() {
         ("sudrop nobody mytool --", "--gamma", "--init"),
         ("sudrop root:root mytool b", "beta", "--init"),
         ("sudrop nobody sh --in", "", "--init"),
+        // Under other names, from their flag tables.
+        ("tini -", "-g", "--init"),
+        ("dumb-init --si", "--single-child", "--init"),
+        ("gosu ro", "root", "--init"),
+        ("gosu nobody ech", "echo", "root"),
     ];
     for (line, wanted, unwanted) in cases {
         expect(line, &fish_offers(line), wanted, unwanted);

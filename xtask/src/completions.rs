@@ -506,7 +506,46 @@ complete -c sudrop -f
 {lines}complete -c sudrop -n '__sudrop_at options spec' -x -a '(__sudrop_user_spec)'
 complete -c sudrop -n '__sudrop_at command' -x -a '(__fish_complete_command)'
 complete -c sudrop -n '__sudrop_at arguments' -x -a '(__sudrop_command_arguments)'
-"#,
+{personalities}"#,
         with_value = with_value.join(" "),
+        personalities = fish_personalities(),
     )
+}
+
+/// fish completion under the other names sudrop answers to: the droppers' USER-SPEC then
+/// COMMAND, each init's flags from its table (described by the rows they mean), then COMMAND.
+fn fish_personalities() -> String {
+    use sudrop::cli::personality::{GRAMMARS, describe};
+    let mut text = String::from("\n# Under other names (sudrop(1), OTHER NAMES).\n");
+    for grammar in &GRAMMARS {
+        for name in grammar.names() {
+            if !grammar.init {
+                text.push_str(&format!(
+                    "complete -c {name} -f -n 'test (count (commandline -opc)) -eq 1' -a \
+                     '(__sudrop_user_spec)'\n\
+                     complete -c {name} -f -n 'test (count (commandline -opc)) -ge 2' -a \
+                     '(__fish_complete_subcommand --fcs-skip=2)'\n"
+                ));
+                continue;
+            }
+            for flag in grammar.flags {
+                let mut line = format!("complete -c {name}");
+                if let Some(letter) = flag.short {
+                    line.push_str(&format!(" -s {}", char::from(letter)));
+                }
+                if let Some(long) = flag.long {
+                    line.push_str(&format!(" -l {long}"));
+                }
+                if flag.value.is_some() {
+                    line.push_str(" -x");
+                }
+                line.push_str(&format!(" -d {}\n", fish_quote(&describe(flag.means))));
+                text.push_str(&line);
+            }
+            text.push_str(&format!(
+                "complete -c {name} -f -a '(__fish_complete_subcommand)'\n"
+            ));
+        }
+    }
+    text
 }
