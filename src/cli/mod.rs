@@ -263,6 +263,9 @@ fn read_options<'a>(argv: &'a [&'a CStr]) -> Result<(Given<'a>, usize), Stop> {
 /// The command line as given, before any value is interpreted.
 struct Raw<'a> {
     given: Given<'a>,
+    /// Whether USER-SPEC `-` and `/PATH` mean what they mean to sudrop (not under gosu's and
+    /// su-exec's names, where a spec is only what those tools read as one).
+    spec_forms: bool,
     user_spec: &'a CStr,
     command: &'a CStr,
     command_args: &'a [&'a CStr],
@@ -275,6 +278,7 @@ fn read<'a>(argv: &'a [&'a CStr]) -> Result<Raw<'a>, Stop> {
         [_] => Err(Stop::Usage(Usage::MissingCommand)),
         [user_spec, command, command_args @ ..] => Ok(Raw {
             given,
+            spec_forms: true,
             user_spec,
             command,
             command_args,
@@ -295,11 +299,16 @@ pub fn parse<'a>(
 fn interpret<'a>(raw: Raw<'a>, env: impl Fn(&str) -> Option<&'a str>) -> Result<Args<'a>, Stop> {
     let Raw {
         given,
+        spec_forms,
         user_spec,
         command,
         command_args,
     } = raw;
-    let who = Who::of(user_spec);
+    let who = if spec_forms {
+        Who::of(user_spec)
+    } else {
+        Who::Spec(user_spec)
+    };
     if who == Who::Unchanged
         && let Some(option) = SWITCH_ONLY.into_iter().find(|&option| given.flag(option))
     {

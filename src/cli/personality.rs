@@ -399,6 +399,8 @@ impl Grammar {
         match argv {
             [_, user_spec, command, command_args @ ..] => Ok(Raw {
                 given: Given::default(),
+                // `gosu - id` must fail as in gosu, never run as the caller.
+                spec_forms: false,
                 user_spec,
                 command,
                 command_args,
@@ -531,6 +533,7 @@ impl Grammar {
         match argv.get(next..).unwrap_or_default() {
             [command, command_args @ ..] => Ok(Raw {
                 given,
+                spec_forms: true,
                 user_spec: NOBODY_TO_SWITCH,
                 command,
                 command_args,

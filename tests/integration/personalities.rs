@@ -31,6 +31,13 @@ fn each_name_takes_its_tools_command_line_and_exit_codes() {
     assert_eq!(stdout(&out), "3000\n3000\n", "{out:?}");
     let out = sandbox.run(&["su-exec", "alice:staff", "id", "-G"]);
     assert_eq!(stdout(&out), "50\n", "{out:?}");
+    // Under the droppers' names a spec is only what gosu reads as one: `-` never means "stay
+    // as the caller" (root here) and a path is not its owner.
+    for spec in ["-", "/etc"] {
+        let out = sandbox.run(&["gosu", spec, "echo", "RAN"]);
+        assert_eq!(code(&out), 125, "gosu {spec}: {out:?}");
+        assert_eq!(stdout(&out), "", "gosu {spec} ran");
+    }
     // gosu has no options: what looks like one is the user spec.
     let out = sandbox.run(&["gosu", "--init", "true"]);
     assert_eq!(code(&out), 125, "{out:?}");
