@@ -6,7 +6,7 @@
 //!
 //! Each grammar is a table of the tool's flags, each naming the row of [`super::options`] it
 //! means (or what else it means), and a reader that turns a command line into the same
-//! [`super::Raw`] sudrop's own grammar gives; from there everything is shared. The droppers'
+//! raw command line sudrop's own grammar gives; from there everything is shared. The droppers'
 //! grammar is sudrop's `USER-SPEC COMMAND` without options; the inits run with `--init` and
 //! USER-SPEC `-`, which changes no identity, capability, descriptor or signal state.
 
