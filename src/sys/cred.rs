@@ -41,24 +41,37 @@ pub fn groups() -> Result<Vec<Gid>, Errno> {
     }
 }
 
+// On i386 and arm, `setgroups`, `setresgid` and `setresuid` are the old calls with 16-bit ids
+// (a uid of 100000 would become 34464); the 32-bit ones carry a `32` suffix there. Every other
+// architecture has only 32-bit ids under the plain names.
+#[cfg(not(any(target_arch = "x86", target_arch = "arm")))]
+use libc::{
+    SYS_setgroups as SYS_SETGROUPS, SYS_setresgid as SYS_SETRESGID, SYS_setresuid as SYS_SETRESUID,
+};
+#[cfg(any(target_arch = "x86", target_arch = "arm"))]
+use libc::{
+    SYS_setgroups32 as SYS_SETGROUPS, SYS_setresgid32 as SYS_SETRESGID,
+    SYS_setresuid32 as SYS_SETRESUID,
+};
+
 /// Sets the supplementary groups.
 pub fn set_groups(groups: &[Gid]) -> Result<(), Errno> {
     let ids: Vec<libc::gid_t> = groups.iter().map(|gid| gid.0).collect();
     // SAFETY: the raw syscall reads `ids.len()` gids from `ids`. It changes this thread's
     // credentials, which are the process's: sudrop has one thread (see the module text).
-    check(unsafe { libc::syscall(libc::SYS_setgroups, ids.len(), ids.as_ptr()) }).map(drop)
+    check(unsafe { libc::syscall(SYS_SETGROUPS, ids.len(), ids.as_ptr()) }).map(drop)
 }
 
 /// Sets the real, effective and saved group id.
 pub fn set_gid(gid: Gid) -> Result<(), Errno> {
     // SAFETY: integer arguments only; one thread, so the thread's ids are the process's.
-    check(unsafe { libc::syscall(libc::SYS_setresgid, gid.0, gid.0, gid.0) }).map(drop)
+    check(unsafe { libc::syscall(SYS_SETRESGID, gid.0, gid.0, gid.0) }).map(drop)
 }
 
 /// Sets the real, effective and saved user id.
 pub fn set_uid(uid: Uid) -> Result<(), Errno> {
     // SAFETY: integer arguments only; one thread, so the thread's ids are the process's.
-    check(unsafe { libc::syscall(libc::SYS_setresuid, uid.0, uid.0, uid.0) }).map(drop)
+    check(unsafe { libc::syscall(SYS_SETRESUID, uid.0, uid.0, uid.0) }).map(drop)
 }
 
 /// Whether the kernel started sudrop with AT_SECURE: installed setuid, setgid or with file
