@@ -56,100 +56,130 @@ struct Abi {
     ioctls: &'static [u32],
 }
 
-const IOCTL: u32 = libc::SYS_ioctl as u32;
+/// The ABIs of each architecture sudrop is built for; a build uses its own ([`ABIS`]), and the
+/// tests check the program of every one.
+#[allow(dead_code)]
+mod abis {
+    use super::{Abi, audit_arch};
 
-#[cfg(target_arch = "x86_64")]
-const ABIS: &[Abi] = &[
-    Abi {
-        arch: audit_arch::X86_64,
-        ioctls: &[IOCTL, 0x4000_0000 | 514],
-    },
-    Abi {
-        arch: audit_arch::I386,
-        ioctls: &[54],
-    },
-];
-#[cfg(target_arch = "x86")]
-const ABIS: &[Abi] = &[
-    Abi {
-        arch: audit_arch::I386,
-        ioctls: &[IOCTL],
-    },
-    // On a 64-bit kernel a 32-bit process can switch to 64-bit code and call in that ABI.
-    Abi {
-        arch: audit_arch::X86_64,
-        ioctls: &[16, 0x4000_0000 | 514],
-    },
-];
-#[cfg(target_arch = "aarch64")]
-const ABIS: &[Abi] = &[
-    Abi {
-        arch: audit_arch::AARCH64,
-        ioctls: &[IOCTL],
-    },
-    Abi {
+    /// x86_64, and x32 (bit 30) and i386 beside it.
+    pub const X86_64: &[Abi] = &[
+        Abi {
+            arch: audit_arch::X86_64,
+            ioctls: &[16, 0x4000_0000 | 514],
+        },
+        Abi {
+            arch: audit_arch::I386,
+            ioctls: &[54],
+        },
+    ];
+    /// i386; on a 64-bit kernel a 32-bit process can switch to 64-bit code and call there.
+    pub const I386: &[Abi] = &[
+        Abi {
+            arch: audit_arch::I386,
+            ioctls: &[54],
+        },
+        Abi {
+            arch: audit_arch::X86_64,
+            ioctls: &[16, 0x4000_0000 | 514],
+        },
+    ];
+    pub const AARCH64: &[Abi] = &[
+        Abi {
+            arch: audit_arch::AARCH64,
+            ioctls: &[29],
+        },
+        Abi {
+            arch: audit_arch::ARM,
+            ioctls: &[54],
+        },
+    ];
+    pub const ARM: &[Abi] = &[Abi {
         arch: audit_arch::ARM,
         ioctls: &[54],
-    },
-];
-#[cfg(target_arch = "arm")]
-const ABIS: &[Abi] = &[Abi {
-    arch: audit_arch::ARM,
-    ioctls: &[IOCTL],
-}];
-#[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
-const ABIS: &[Abi] = &[
-    Abi {
-        arch: audit_arch::PPC64LE,
-        ioctls: &[IOCTL],
-    },
-    Abi {
-        arch: audit_arch::PPC,
-        ioctls: &[54],
-    },
-];
-#[cfg(target_arch = "riscv64")]
-const ABIS: &[Abi] = &[
-    Abi {
-        arch: audit_arch::RISCV64,
-        ioctls: &[IOCTL],
-    },
-    Abi {
-        arch: audit_arch::RISCV32,
+    }];
+    pub const PPC64LE: &[Abi] = &[
+        Abi {
+            arch: audit_arch::PPC64LE,
+            ioctls: &[54],
+        },
+        Abi {
+            arch: audit_arch::PPC,
+            ioctls: &[54],
+        },
+    ];
+    pub const RISCV64: &[Abi] = &[
+        Abi {
+            arch: audit_arch::RISCV64,
+            ioctls: &[29],
+        },
+        Abi {
+            arch: audit_arch::RISCV32,
+            ioctls: &[29],
+        },
+    ];
+    pub const LOONGARCH64: &[Abi] = &[Abi {
+        arch: audit_arch::LOONGARCH64,
         ioctls: &[29],
-    },
-];
+    }];
+    pub const S390X: &[Abi] = &[
+        Abi {
+            arch: audit_arch::S390X,
+            ioctls: &[54],
+        },
+        Abi {
+            arch: audit_arch::S390,
+            ioctls: &[54],
+        },
+    ];
+    /// MIPS n64, with n32 and o32 beside it.
+    pub const MIPS64EL: &[Abi] = &[
+        Abi {
+            arch: audit_arch::MIPS64EL,
+            ioctls: &[5015],
+        },
+        Abi {
+            arch: audit_arch::MIPS64EL_N32,
+            ioctls: &[6015],
+        },
+        Abi {
+            arch: audit_arch::MIPSEL,
+            ioctls: &[4054],
+        },
+    ];
+
+    /// Every table, for the tests; the native ioctl of this build's is checked against libc's.
+    pub const ALL: [&[Abi]; 9] = [
+        X86_64,
+        I386,
+        AARCH64,
+        ARM,
+        PPC64LE,
+        RISCV64,
+        LOONGARCH64,
+        S390X,
+        MIPS64EL,
+    ];
+}
+
+#[cfg(target_arch = "x86_64")]
+const ABIS: &[Abi] = abis::X86_64;
+#[cfg(target_arch = "x86")]
+const ABIS: &[Abi] = abis::I386;
+#[cfg(target_arch = "aarch64")]
+const ABIS: &[Abi] = abis::AARCH64;
+#[cfg(target_arch = "arm")]
+const ABIS: &[Abi] = abis::ARM;
+#[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
+const ABIS: &[Abi] = abis::PPC64LE;
+#[cfg(target_arch = "riscv64")]
+const ABIS: &[Abi] = abis::RISCV64;
 #[cfg(target_arch = "loongarch64")]
-const ABIS: &[Abi] = &[Abi {
-    arch: audit_arch::LOONGARCH64,
-    ioctls: &[IOCTL],
-}];
+const ABIS: &[Abi] = abis::LOONGARCH64;
 #[cfg(target_arch = "s390x")]
-const ABIS: &[Abi] = &[
-    Abi {
-        arch: audit_arch::S390X,
-        ioctls: &[IOCTL],
-    },
-    Abi {
-        arch: audit_arch::S390,
-        ioctls: &[54],
-    },
-];
+const ABIS: &[Abi] = abis::S390X;
 #[cfg(all(target_arch = "mips64", target_endian = "little"))]
-const ABIS: &[Abi] = &[
-    Abi {
-        arch: audit_arch::MIPS64EL,
-        ioctls: &[IOCTL],
-    },
-    Abi {
-        arch: audit_arch::MIPS64EL_N32,
-        ioctls: &[6015],
-    },
-    Abi {
-        arch: audit_arch::MIPSEL,
-        ioctls: &[4054],
-    },
-];
+const ABIS: &[Abi] = abis::MIPS64EL;
 
 fn statement(code: u16, k: u32) -> libc::sock_filter {
     libc::sock_filter {
@@ -251,44 +281,11 @@ mod tests {
         }
     }
 
-    /// Every ABI table sudrop has, by architecture, as the program is built for each.
-    const EVERY_TABLE: &[&[Abi]] = &[
-        &[
-            Abi {
-                arch: audit_arch::X86_64,
-                ioctls: &[16, 0x4000_0000 | 514],
-            },
-            Abi {
-                arch: audit_arch::I386,
-                ioctls: &[54],
-            },
-        ],
-        &[
-            Abi {
-                arch: audit_arch::MIPS64EL,
-                ioctls: &[5015],
-            },
-            Abi {
-                arch: audit_arch::MIPS64EL_N32,
-                ioctls: &[6015],
-            },
-            Abi {
-                arch: audit_arch::MIPSEL,
-                ioctls: &[4054],
-            },
-        ],
-        &[Abi {
-            arch: audit_arch::LOONGARCH64,
-            ioctls: &[29],
-        }],
-        ABIS,
-    ];
-
     #[test]
     fn terminal_injection_fails_on_every_abi_and_nothing_else_does() {
-        for abis in EVERY_TABLE {
+        for abis in abis::ALL {
             let program = program(abis);
-            for abi in *abis {
+            for abi in abis {
                 for &nr in abi.ioctls {
                     let arch = abi.arch;
                     assert_eq!(
@@ -314,6 +311,7 @@ mod tests {
 
     #[test]
     fn the_native_abi_is_the_targets_own() {
+        // The tables write the numbers out; this build's must be its libc's.
         assert_eq!(ABIS[0].ioctls[0], libc::SYS_ioctl as u32);
         assert_eq!(REQUEST % 4, 0);
     }
