@@ -1,11 +1,13 @@
 //! `cargo xtask dist`: release artifacts in `target/dist/`, and `check` to verify them.
 //!
-//! - static musl binaries for x86_64 and aarch64, each in `sudrop-<version>-<target>.tar.gz`
-//!   with the man page, completions, README and licenses;
-//! - a `.deb` (cargo-deb) and an `.rpm` (cargo-generate-rpm) of the x86_64 binary;
+//! - a static musl binary for each architecture of [`ARCHES`], each in
+//!   `sudrop-<version>-<target>.tar.gz` with the man page, completions, README and licenses;
+//! - a `.deb` (cargo-deb) per architecture, under Debian's name for it, and an `.rpm`
+//!   (cargo-generate-rpm) where Fedora and openSUSE ship the architecture;
 //! - a CycloneDX SBOM per target, made from the dependency list `cargo auditable` embeds in
 //!   each binary (see `sbom.rs`);
-//! - `SHA256SUMS`.
+//! - `SHA256SUMS`, and `SHA256SUMS.asc`, its detached OpenPGP signature, when the releaser names
+//!   a key in `SUDROP_SIGNING_KEY` (gpg's own `GNUPGHOME` says where the keyring is).
 //!
 //! The man page and the completions come from `sudrop::cli::command()`, the clap definition
 //! that parses sudrop's own command line, so they cannot disagree with `--help`.
@@ -15,9 +17,46 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub const TARGETS: &[&str] = &["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"];
-/// The target the .deb and .rpm package.
-const PACKAGE_TARGET: &str = "x86_64-unknown-linux-musl";
+/// One architecture sudrop is released for.
+pub struct Arch {
+    /// The Rust target: static musl.
+    pub target: &'static str,
+    /// Debian's name for it (`dpkg --print-architecture`), which the .deb carries.
+    pub debian: &'static str,
+    /// The .rpm's architecture, where Fedora or openSUSE ship one.
+    pub rpm: Option<&'static str>,
+    /// The ELF header's machine (`e_machine`).
+    pub elf_machine: u16,
+    /// The qemu-user program that runs it here; `None` where this machine runs it natively.
+    pub emulator: Option<&'static str>,
+}
+
+/// Every architecture a release has. (The other five of gosu's ten have no rust-std for
+/// their musl target on this machine's toolchain mirror; see the README's architecture table.)
+pub const ARCHES: &[Arch] = &[
+    Arch {
+        target: "x86_64-unknown-linux-musl",
+        debian: "amd64",
+        rpm: Some("x86_64"),
+        elf_machine: 62,
+        emulator: None,
+    },
+    Arch {
+        target: "aarch64-unknown-linux-musl",
+        debian: "arm64",
+        rpm: Some("aarch64"),
+        elf_machine: 183,
+        emulator: Some("qemu-aarch64"),
+    },
+    Arch {
+        target: "i686-unknown-linux-musl",
+        debian: "i386",
+        rpm: None,
+        elf_machine: 3,
+        // An x86_64 kernel runs i386 programs itself.
+        emulator: None,
+    },
+];
 
 /// The generated documents, under the project root: committed, so that the published crate
 /// carries them (the APKBUILD installs them from there), and held to the definition by a test.
@@ -335,9 +374,9 @@ fn check_binary(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The ELF machine of a binary: 62 for x86_64, 183 for aarch64.
+/// The ELF machine of a binary (`e_machine`): 62 for x86_64, 183 for aarch64, 3 for i386.
 fn elf_machine(bytes: &[u8]) -> Option<u16> {
-    bytes.get(18..20).map(|b| u16::from_le_bytes([b[0], b[1]]))
+    crate::elf::Elf::parse(bytes).ok()?.machine()
 }
 
 fn tarball(binary: &Path, target: &str, date: &str) -> Result<PathBuf, String> {
@@ -399,7 +438,60 @@ pub(crate) fn ensure_cargo_tool(subcommand: &str, krate: &str) -> Result<(), Str
     run(install)
 }
 
+/// Who signs `SHA256SUMS`: an OpenPGP key in gpg's keyring, and the keyring's directory when it
+/// is not gpg's default (`GNUPGHOME`).
+pub struct Signer {
+    pub key: String,
+    pub home: Option<PathBuf>,
+}
+
+impl Signer {
+    fn gpg(&self) -> Command {
+        let mut gpg = Command::new("gpg");
+        if let Some(home) = &self.home {
+            gpg.env("GNUPGHOME", home);
+        }
+        gpg.arg("--batch");
+        gpg
+    }
+}
+
+/// A fresh key in a keyring of its own under `target/`, for the test command: what a release
+/// does with the releaser's key, proven without it.
+pub fn throwaway_signer() -> Result<Signer, String> {
+    let home = project_root().join("target/throwaway-gnupg");
+    let _ = fs::remove_dir_all(&home);
+    fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
+    let signer = Signer {
+        key: "sudrop test release <release@sudrop.invalid>".into(),
+        home: Some(home),
+    };
+    let mut generate = signer.gpg();
+    generate.args([
+        "--passphrase",
+        "",
+        "--quick-generate-key",
+        &signer.key,
+        "ed25519",
+        "sign",
+        "1d",
+    ]);
+    run(generate)?;
+    Ok(signer)
+}
+
+/// `cargo xtask dist`: signed when `SUDROP_SIGNING_KEY` names a key.
 pub fn dist() -> Result<(), String> {
+    let signer = std::env::var("SUDROP_SIGNING_KEY")
+        .ok()
+        .filter(|key| !key.is_empty())
+        .map(|key| Signer { key, home: None });
+    dist_with(signer.as_ref())
+}
+
+pub fn dist_with(signer: Option<&Signer>) -> Result<(), String> {
     let out = dist_dir();
     let _ = fs::remove_dir_all(&out);
     check_docs()?;
@@ -410,48 +502,43 @@ pub fn dist() -> Result<(), String> {
         &["-u", "-d", &format!("@{date}"), "+%Y-%m-%dT%H:%M:%SZ"],
     )?;
     let timestamp = timestamp.trim().to_string();
-    let mut artifacts = Vec::new();
-    for target in TARGETS {
-        let binary = build_target(target)?;
-        artifacts.push(tarball(&binary, target, &date)?);
-        let sbom = sbom::cyclonedx(&binary, target, &timestamp)?;
-        let path = out.join(sbom_name(target));
-        fs::write(&path, sbom).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    let _ = fs::remove_dir_all(out.join("stage"));
-
     ensure_cargo_tool("deb", "cargo-deb")?;
     ensure_cargo_tool("generate-rpm", "cargo-generate-rpm")?;
     let out_arg = out.display().to_string();
-    let mut deb = cargo();
-    deb.env("SOURCE_DATE_EPOCH", &date);
-    // Quiet: a static binary has no shared library for its "$auto" Depends to find, which
-    // cargo-deb would warn about (the empty field is dropped below).
-    deb.args([
-        "deb",
-        "--quiet",
-        "--no-build",
-        "--no-strip",
-        "--package",
-        "sudrop",
-        "--target",
-        PACKAGE_TARGET,
-        "--output",
-        &out_arg,
-    ]);
-    run(deb)?;
-    drop_empty_depends(&find(".deb")?, &date)?;
-    stage_rpm_assets(&out.join("rpm"), &date)?;
-    let mut rpm = cargo();
-    rpm.env("SOURCE_DATE_EPOCH", &date);
-    rpm.args([
-        "generate-rpm",
-        "--target",
-        PACKAGE_TARGET,
-        "--output",
-        &out_arg,
-    ]);
-    run(rpm)?;
+    for arch in ARCHES {
+        let target = arch.target;
+        let binary = build_target(target)?;
+        tarball(&binary, target, &date)?;
+        let sbom = sbom::cyclonedx(&binary, target, &timestamp)?;
+        let path = out.join(sbom_name(target));
+        fs::write(&path, sbom).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut deb = cargo();
+        deb.env("SOURCE_DATE_EPOCH", &date);
+        // Quiet: a static binary has no shared library for its "$auto" Depends to find,
+        // which cargo-deb would warn about (the empty field is dropped below).
+        deb.args([
+            "deb",
+            "--quiet",
+            "--no-build",
+            "--no-strip",
+            "--package",
+            "sudrop",
+            "--target",
+            target,
+            "--output",
+            &out_arg,
+        ]);
+        run(deb)?;
+        drop_empty_depends(&find(&format!("_{}.deb", arch.debian))?, &date)?;
+        if arch.rpm.is_some() {
+            stage_rpm_assets(&out.join("rpm"), target, &date)?;
+            let mut rpm = cargo();
+            rpm.env("SOURCE_DATE_EPOCH", &date);
+            rpm.args(["generate-rpm", "--target", target, "--output", &out_arg]);
+            run(rpm)?;
+        }
+    }
+    let _ = fs::remove_dir_all(out.join("stage"));
 
     let names: Vec<String> = fs::read_dir(&out)
         .map_err(|e| e.to_string())?
@@ -476,17 +563,50 @@ pub fn dist() -> Result<(), String> {
         out.display(),
         String::from_utf8_lossy(&listing.stdout)
     );
+    match signer {
+        Some(signer) => sign(&out, signer),
+        None => {
+            eprintln!("xtask: SUDROP_SIGNING_KEY is not set: SHA256SUMS is not signed");
+            Ok(())
+        }
+    }
+}
+
+/// Signs `SHA256SUMS` with `key` (an OpenPGP key id or fingerprint in gpg's keyring):
+/// `SHA256SUMS.asc`, a detached ASCII-armoured signature, as `gpg --verify SHA256SUMS.asc
+/// SHA256SUMS` and Debian's uscan read it.
+fn sign(out: &Path, signer: &Signer) -> Result<(), String> {
+    let key = signer.key.as_str();
+    let mut gpg = signer.gpg();
+    gpg.args([
+        "--yes",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase-fd",
+        "0",
+        "--local-user",
+        key,
+        "--armor",
+        "--detach-sign",
+        "--output",
+        "SHA256SUMS.asc",
+        "SHA256SUMS",
+    ])
+    .current_dir(out)
+    .stdin(std::process::Stdio::null());
+    run(gpg)?;
+    eprintln!("xtask: signed SHA256SUMS with {key}: SHA256SUMS.asc");
     Ok(())
 }
 
 /// Copies what the .rpm holds (the paths in Cargo.toml's generate-rpm assets) into `stage`,
 /// every file dated `date`: cargo-generate-rpm only clamps newer times to SOURCE_DATE_EPOCH,
 /// so a checkout's older file times would otherwise reach the package.
-fn stage_rpm_assets(stage: &Path, date: &str) -> Result<(), String> {
+fn stage_rpm_assets(stage: &Path, target: &str, date: &str) -> Result<(), String> {
     let _ = fs::remove_dir_all(stage);
     fs::create_dir_all(stage).map_err(|e| e.to_string())?;
     let root = project_root();
-    let binary = root.join(format!("target/{PACKAGE_TARGET}/release/sudrop"));
+    let binary = root.join(format!("target/{target}/release/sudrop"));
     // The man page goes in compressed; every other document as committed.
     let mut sources = vec![binary, dist_dir().join("generated/sudrop.1.gz")];
     let documents = DOC_FILES
@@ -605,8 +725,11 @@ fn run_as() -> (&'static str, String, &'static str) {
     }
 }
 
-/// Runs a packaged binary (through `emulator` for another architecture): `--version`, and a
-/// switch to nobody whose `id -u` must say 65534.
+/// Runs a packaged binary (through `emulator` for another architecture): `--version`; a
+/// switch to nobody whose command sees uid 65534, no capability in any set and no_new_privs;
+/// and, as root, `--init` as PID 1 of a new PID namespace (qemu-user refuses the subreaper bit
+/// an init outside one needs), which must pass the command's status through and drain the
+/// process it left behind.
 fn run_packaged(binary: &Path, emulator: Option<&str>) -> Result<(), String> {
     let binary = binary.display().to_string();
     if let Some(emulator) = emulator
@@ -615,47 +738,102 @@ fn run_packaged(binary: &Path, emulator: Option<&str>) -> Result<(), String> {
         eprintln!("xtask: {emulator} is not installed; {binary} is checked but not run");
         return Ok(());
     }
+    let line = |args: &[&str]| -> Vec<String> {
+        emulator
+            .into_iter()
+            .chain([binary.as_str()])
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect()
+    };
     let invoke = |args: &[&str]| -> Result<String, String> {
-        let mut full: Vec<&str> = Vec::new();
-        let program = match emulator {
-            Some(emulator) => {
-                full.push(&binary);
-                emulator
-            }
-            None => binary.as_str(),
-        };
-        full.extend_from_slice(args);
-        output(program, &full)
+        let line = line(args);
+        let words: Vec<&str> = line.iter().map(String::as_str).collect();
+        output(words[0], &words[1..])
     };
     let said = invoke(&["--version"])?;
     if said.trim() != format!("sudrop {}", version()) {
         return Err(format!("{binary} says {said:?}"));
     }
     let (spec, expected, who) = run_as();
-    let ran = invoke(&[spec, "/bin/sh", "-c", "id -u"])?;
-    if ran.trim() != expected {
+    let ran = invoke(&[
+        spec,
+        "/bin/sh",
+        "-c",
+        "id -u; grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status",
+    ])?;
+    let mut lines = ran.lines();
+    if lines.next().map(str::trim) != Some(expected.as_str()) {
         return Err(format!("{binary} ran `id -u` as {ran:?}"));
     }
+    if crate::is_root() {
+        let status: Vec<&str> = lines.collect();
+        let empty = status
+            .iter()
+            .filter(|l| l.starts_with("Cap"))
+            .all(|l| l.ends_with("0000000000000000"));
+        if status.len() != 6 || !empty || !status.contains(&"NoNewPrivs:\t1") {
+            return Err(format!("{binary}: after the switch to nobody: {status:?}"));
+        }
+    }
     let how = emulator.map(|e| format!(" under {e}")).unwrap_or_default();
-    eprintln!("xtask: {binary} ran{how}: --version, and `id -u` as {who}");
+    if crate::is_root() {
+        let marker = dist_dir().join(format!("check/drained-{}", std::process::id()));
+        let _ = fs::remove_file(&marker);
+        // The leftover keeps running after the command exits 3, until it is sent SIGTERM.
+        let script = format!(
+            "(trap 'echo drained > {}; exit 0' TERM; while :; do sleep 1; done) & exit 3",
+            marker.display()
+        );
+        let mut init = Command::new("unshare");
+        init.args(["--pid", "--fork", "--kill-child", "--mount-proc"])
+            .args(line(&["--init", "nobody", "/bin/sh", "-c", &script]));
+        if let Some(parent) = marker.parent() {
+            fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(parent, fs::Permissions::from_mode(0o1777))
+                .map_err(|e| e.to_string())?;
+        }
+        let status = init.status().map_err(|e| format!("unshare: {e}"))?;
+        let drained = fs::read_to_string(&marker).unwrap_or_default();
+        let _ = fs::remove_file(&marker);
+        if status.code() != Some(3) || drained.trim() != "drained" {
+            return Err(format!(
+                "{binary} --init as PID 1{how}: {status} (want 3), leftover said {drained:?}"
+            ));
+        }
+    }
+    eprintln!(
+        "xtask: {binary} ran{how}: --version; the command as {who}{}",
+        if crate::is_root() {
+            " with no capability and no_new_privs; --init passed exit 3 through and drained \
+             the leftover"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }
 
 /// Everything checked of one shipped binary, from a tarball or a package: an ELF binary for
 /// `target`, static and within the budget, carrying the dependency list its SBOM names, and
 /// running (`--version`, and `id -u` after a switch).
-fn check_shipped(binary: &Path, target: &str) -> Result<(), String> {
+fn check_shipped(binary: &Path, arch: &Arch) -> Result<(), String> {
     let bytes = fs::read(binary).map_err(|e| format!("{}: {e}", binary.display()))?;
-    let aarch64 = target.starts_with("aarch64");
-    if elf_machine(&bytes) != Some(if aarch64 { 183 } else { 62 }) {
+    if elf_machine(&bytes) != Some(arch.elf_machine) {
         return Err(format!(
-            "{} is not an ELF binary for {target}",
-            binary.display()
+            "{} is not an ELF binary for {}",
+            binary.display(),
+            arch.target
         ));
     }
     check_binary(binary)?;
-    sbom::check(binary, &dist_dir().join(sbom_name(target)), target)?;
-    run_packaged(binary, aarch64.then_some("qemu-aarch64"))
+    sbom::check(
+        binary,
+        &dist_dir().join(sbom_name(arch.target)),
+        arch.target,
+    )?;
+    run_packaged(binary, arch.emulator)
 }
 
 fn find(suffix: &str) -> Result<PathBuf, String> {
@@ -679,6 +857,11 @@ fn expect_paths(listing: &str, paths: &[&str], what: &str) -> Result<(), String>
 /// Verifies what `dist` wrote: checksums, tarball contents, the .deb's file list and its
 /// binary (static, runs), and the .rpm's file list.
 pub fn check() -> Result<(), String> {
+    check_with(None)
+}
+
+/// As [`check`]; with `signer`, `SHA256SUMS.asc` must be there and is checked with its keyring.
+pub fn check_with(signer: Option<&Signer>) -> Result<(), String> {
     let out = dist_dir();
     let mut verify = Command::new("sha256sum");
     verify
@@ -687,7 +870,9 @@ pub fn check() -> Result<(), String> {
     run(verify)?;
 
     let version = version();
-    for target in TARGETS {
+    let mut rpm_files = 0;
+    for arch in ARCHES {
+        let target = arch.target;
         let archive = out.join(format!("sudrop-{version}-{target}.tar.gz"));
         let listing = output("tar", &["-tzf", &archive.display().to_string()])?;
         let mut expected = vec![
@@ -713,11 +898,25 @@ pub fn check() -> Result<(), String> {
         )?;
         check_shipped(
             &unpacked.join(format!("sudrop-{version}-{target}/sudrop")),
-            target,
+            arch,
         )?;
+        check_deb(arch)?;
+        if let Some(rpm_arch) = arch.rpm {
+            rpm_files = check_rpm(rpm_arch)?;
+        }
     }
+    check_signature(&out, signer)?;
+    eprintln!("xtask: dist artifacts verified (each .rpm holds {rpm_files} files)");
+    check_apkbuild(&out.join("check/apk"))?;
+    fs::remove_dir_all(out.join("check")).map_err(|e| e.to_string())
+}
 
-    let deb = find(".deb")?.display().to_string();
+/// The .deb of `arch`: its files, its control fields (Debian's architecture name, no
+/// Depends), and its binary.
+fn check_deb(arch: &Arch) -> Result<(), String> {
+    let deb = find(&format!("_{}.deb", arch.debian))?
+        .display()
+        .to_string();
     let listing = output("dpkg-deb", &["--contents", &deb])?;
     let mut expected = vec!["./usr/bin/sudrop", "./usr/share/doc/sudrop/copyright"];
     expected.extend(DOC_FILES.iter().map(|(_, _, installed)| *installed));
@@ -734,20 +933,24 @@ pub fn check() -> Result<(), String> {
         ],
     )?;
     if !fields.contains("Package: sudrop")
-        || !fields.contains("Architecture: amd64")
+        || !fields.contains(&format!("Architecture: {}\n", arch.debian))
         || fields.contains("Depends")
     {
         return Err(format!("{deb}: unexpected control fields:\n{fields}"));
     }
-    let root = out.join("check/deb");
+    let root = dist_dir().join("check/deb").join(arch.debian);
     let _ = fs::remove_dir_all(&root);
+    fs::create_dir_all(&root).map_err(|e| e.to_string())?;
     output(
         "dpkg-deb",
         &["--extract", &deb, &root.display().to_string()],
     )?;
-    check_shipped(&root.join("usr/bin/sudrop"), PACKAGE_TARGET)?;
+    check_shipped(&root.join("usr/bin/sudrop"), arch)
+}
 
-    let rpm = find(".rpm")?.display().to_string();
+/// The .rpm for `rpm_arch`: its files, and that it requires nothing. Returns how many files.
+fn check_rpm(rpm_arch: &str) -> Result<usize, String> {
+    let rpm = find(&format!(".{rpm_arch}.rpm"))?.display().to_string();
     let listing = output("rpm", &["-qpl", &rpm])?;
     let mut expected = vec!["/usr/bin/sudrop", "/usr/share/licenses/sudrop/LICENSE-MIT"];
     expected.extend([
@@ -766,12 +969,86 @@ pub fn check() -> Result<(), String> {
             "{rpm} requires {extra:?}; it should require nothing"
         ));
     }
+    let arch = output("rpm", &["-qp", "--queryformat", "%{ARCH}", &rpm])?;
+    if arch.trim() != rpm_arch {
+        return Err(format!("{rpm} is for {arch:?}, not {rpm_arch}"));
+    }
+    Ok(listing.lines().count())
+}
+
+/// When `SHA256SUMS.asc` is there: it verifies, and it is what `gpg --verify` and
+/// `sha256sum --check` together would catch: a changed byte in an artifact fails the sums, a
+/// changed byte in `SHA256SUMS` fails the signature (both tried on copies).
+fn check_signature(out: &Path, signer: Option<&Signer>) -> Result<(), String> {
+    let signature = out.join("SHA256SUMS.asc");
+    let Some(signer) = signer else {
+        return Ok(());
+    };
+    if !signature.exists() {
+        return Err(format!("{} is missing", signature.display()));
+    }
+    let verify = |dir: &Path| {
+        signer
+            .gpg()
+            .args(["--verify", "SHA256SUMS.asc", "SHA256SUMS"])
+            .current_dir(dir)
+            .output()
+            .map(|o| o.status.success())
+            .map_err(|e| format!("gpg: {e}"))
+    };
+    let sums_hold = |dir: &Path| {
+        Command::new("sha256sum")
+            .args(["--check", "--quiet", "SHA256SUMS"])
+            .current_dir(dir)
+            .output()
+            .map(|o| o.status.success())
+            .map_err(|e| format!("sha256sum: {e}"))
+    };
+    if !verify(out)? {
+        return Err("SHA256SUMS.asc does not verify SHA256SUMS".into());
+    }
+    let tampered = out.join("check/tampered");
+    let flip_a_byte = |path: &Path| -> Result<(), String> {
+        let mut bytes = fs::read(path).map_err(|e| e.to_string())?;
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x01;
+        fs::write(path, bytes).map_err(|e| e.to_string())
+    };
+    let listed: Vec<String> = fs::read_to_string(out.join("SHA256SUMS"))
+        .map_err(|e| e.to_string())?
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(1).map(str::to_string))
+        .collect();
+    for (victim, caught_by) in listed
+        .iter()
+        .map(|name| (name.as_str(), "sha256sum --check"))
+        .chain([("SHA256SUMS", "gpg --verify")])
+    {
+        let _ = fs::remove_dir_all(&tampered);
+        fs::create_dir_all(&tampered).map_err(|e| e.to_string())?;
+        for name in listed
+            .iter()
+            .map(String::as_str)
+            .chain(["SHA256SUMS", "SHA256SUMS.asc"])
+        {
+            fs::copy(out.join(name), tampered.join(name)).map_err(|e| e.to_string())?;
+        }
+        flip_a_byte(&tampered.join(victim))?;
+        let caught = if victim == "SHA256SUMS" {
+            !verify(&tampered)?
+        } else {
+            !sums_hold(&tampered)?
+        };
+        if !caught {
+            return Err(format!("a changed byte in {victim} passed {caught_by}"));
+        }
+    }
     eprintln!(
-        "xtask: dist artifacts verified (the .rpm holds {} files)",
-        listing.lines().count()
+        "xtask: SHA256SUMS.asc verifies; a changed byte in any of the {} artifacts fails \
+         sha256sum --check, and one in SHA256SUMS fails the signature",
+        listed.len()
     );
-    check_apkbuild(&out.join("check/apk"))?;
-    fs::remove_dir_all(out.join("check")).map_err(|e| e.to_string())
+    Ok(())
 }
 
 /// The APKBUILD cannot build here (no Alpine archive), so this checks what it can: its
@@ -808,7 +1085,7 @@ fn check_apkbuild(work: &Path) -> Result<(), String> {
         ],
     )?;
     let source = work.join(format!("sudrop-{}", version()));
-    let binary = project_root().join(format!("target/{PACKAGE_TARGET}/release/sudrop"));
+    let binary = project_root().join(format!("target/{}/release/sudrop", ARCHES[0].target));
     fs::create_dir_all(source.join("target/release")).map_err(|e| e.to_string())?;
     fs::copy(&binary, source.join("target/release/sudrop")).map_err(|e| e.to_string())?;
     let pkgdir = work.join("pkg");

@@ -8,6 +8,7 @@
 mod bench;
 mod completions;
 mod dist;
+mod elf;
 mod engine;
 mod sbom;
 
@@ -23,8 +24,8 @@ const MUSL: &str = "x86_64-unknown-linux-musl";
 /// Debian packages the tests use: the gosu oracle, busybox for the sandboxes' userland,
 /// util-linux's unshare and setpriv, setcap, and a real redis-server for the shutdown test.
 /// runc runs the end-to-end container tests; rpm lists the .rpm; tini is the benchmark's
-/// reference; qemu-user runs the aarch64 binary. The benchmark also compares catatonit and
-/// dumb-init, and builds its C floor with musl-gcc.
+/// reference; qemu-user runs the aarch64 binary; gpg signs SHA256SUMS with a throwaway key.
+/// The benchmark also compares catatonit and dumb-init, and builds its C floor with musl-gcc.
 const PACKAGES: &[(&str, &str)] = &[
     ("redis-server", "/usr/bin/redis-server"),
     ("runc", "/usr/sbin/runc"),
@@ -35,6 +36,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("libcap2-bin", "/usr/sbin/setcap"),
     ("tini", "/usr/bin/tini-static"),
     ("qemu-user", "/usr/bin/qemu-aarch64"),
+    ("gpg", "/usr/bin/gpg"),
     // The completions' tests run the real shells.
     (
         "bash-completion",
@@ -186,34 +188,9 @@ fn build_static() -> Result<PathBuf, String> {
     dist::build_target(MUSL)
 }
 
-/// Whether an ELF64 little-endian file asks for a program interpreter (a dynamic loader).
+/// Whether an ELF file asks for a program interpreter (a dynamic loader).
 pub(crate) fn has_interpreter(elf: &[u8]) -> Result<bool, String> {
-    const PT_INTERP: u32 = 3;
-    let read = |at: usize, len: usize| {
-        elf.get(at..at + len)
-            .ok_or("truncated ELF file".to_string())
-    };
-    if read(0, 4)? != b"\x7fELF" || read(4, 2)? != [2, 1] {
-        return Err("not a 64-bit little-endian ELF file".into());
-    }
-    let table = u64::from_le_bytes(read(0x20, 8)?.try_into().expect("8 bytes")) as usize;
-    let entry_size = usize::from(u16::from_le_bytes(
-        read(0x36, 2)?.try_into().expect("2 bytes"),
-    ));
-    let entries = usize::from(u16::from_le_bytes(
-        read(0x38, 2)?.try_into().expect("2 bytes"),
-    ));
-    for index in 0..entries {
-        let kind = u32::from_le_bytes(
-            read(table + index * entry_size, 4)?
-                .try_into()
-                .expect("4 bytes"),
-        );
-        if kind == PT_INTERP {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    elf::Elf::parse(elf)?.has_interpreter()
 }
 
 /// Builds the static binary and the probe, then runs the side-by-side benchmark (root).
@@ -284,9 +261,12 @@ fn test() -> Result<(), String> {
         (Some(_), true) => {
             // The release artifacts: tarballs for both targets, .deb, .rpm, checked; then
             // the same again from a copy elsewhere.
+            // Signed with a throwaway key, so that the signature's check runs too.
             suite.check(
                 "release artifacts",
-                dist::dist().and_then(|()| dist::check()),
+                dist::throwaway_signer().and_then(|signer| {
+                    dist::dist_with(Some(&signer)).and_then(|()| dist::check_with(Some(&signer)))
+                }),
             );
             suite.check("reproducible artifacts", dist::check_reproducible());
         }
@@ -318,6 +298,25 @@ fn test() -> Result<(), String> {
         tests.env("SUDROP_TEST_BIN", path);
     }
     suite.tests("cargo test", run_counting(tests));
+    // The unit tests on every other architecture: natively where this kernel runs it (i386),
+    // else under qemu-user.
+    for arch in dist::ARCHES.iter().filter(|arch| arch.target != MUSL) {
+        let step = format!("unit tests, {}", arch.target);
+        if let Err(reason) = dist::ensure_rust_target(arch.target) {
+            suite.skip(&step, count_tests_lib()?, &reason);
+            continue;
+        }
+        let mut unit = cargo();
+        unit.args(["test", "-p", "sudrop", "--lib", "--target", arch.target]);
+        if let Some(emulator) = arch.emulator {
+            let variable = format!(
+                "CARGO_TARGET_{}_RUNNER",
+                arch.target.to_uppercase().replace('-', "_")
+            );
+            unit.env(variable, emulator);
+        }
+        suite.tests(&step, run_counting(unit));
+    }
     let engine_tests = count_tests("engine")?;
     if let Some(reason) = &root_tests {
         suite.skip("integration (root)", count_tests("integration")?, reason);
@@ -327,6 +326,23 @@ fn test() -> Result<(), String> {
             &format!("the root tests cannot run: {reason}"),
         );
         return suite.finish();
+    }
+    // The whole root suite again against the i386 release binary, which this kernel runs
+    // natively: 32-bit ids, its own seccomp ABIs, its struct layouts, all against the real kernel.
+    let i386 = project_root().join("target/i686-unknown-linux-musl/release/sudrop");
+    if i386.exists() {
+        let mut integration = cargo();
+        integration
+            .args(["test", "-p", "sudrop", "--test", "integration"])
+            .env("SUDROP_REQUIRE_ROOT_TESTS", "1")
+            .env("SUDROP_TEST_BIN", &i386);
+        suite.tests("integration (root), i686 binary", run_counting(integration));
+    } else {
+        suite.skip(
+            "integration (root), i686 binary",
+            count_tests("integration")?,
+            "no i686 release binary (the release artifacts were not built)",
+        );
     }
     // `cargo test --workspace` counted the engine suite's tests as ignored (skipped); when
     // the engine runs here they move to passed or failed.
@@ -440,6 +456,16 @@ fn engine_test() -> Result<(), String> {
     let (totals, result) = run_engine_suite(engine::start(&sudrop)?);
     println!("{} passed, {} failed", totals.passed, totals.failed);
     result
+}
+
+/// How many unit tests the library holds.
+fn count_tests_lib() -> Result<u64, String> {
+    let out = cargo()
+        .args(["test", "-p", "sudrop", "--lib", "--", "--list"])
+        .output()
+        .map_err(|e| format!("listing the unit tests: {e}"))?;
+    let listing = String::from_utf8_lossy(&out.stdout);
+    Ok(listing.lines().filter(|l| l.ends_with(": test")).count() as u64)
 }
 
 /// How many tests one test binary (`tests/<name>`) holds.

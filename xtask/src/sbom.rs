@@ -32,32 +32,9 @@ impl Package {
     }
 }
 
-/// The bytes of section `name` of an ELF64 little-endian file.
+/// The bytes of section `name` of an ELF file.
 fn elf_section<'a>(elf: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    let u16_at = |at: usize| Some(u16::from_le_bytes(elf.get(at..at + 2)?.try_into().ok()?));
-    let u32_at = |at: usize| Some(u32::from_le_bytes(elf.get(at..at + 4)?.try_into().ok()?));
-    let u64_at = |at: usize| {
-        let bytes = elf.get(at..at + 8)?.try_into().ok()?;
-        usize::try_from(u64::from_le_bytes(bytes)).ok()
-    };
-    if elf.get(..6)? != b"\x7fELF\x02\x01" {
-        return None;
-    }
-    let table = u64_at(0x28)?;
-    let entry = usize::from(u16_at(0x3a)?);
-    let count = usize::from(u16_at(0x3c)?);
-    let names_header = table + entry * usize::from(u16_at(0x3e)?);
-    let names = elf.get(u64_at(names_header + 24)?..)?;
-    (0..count).find_map(|index| {
-        let header = table + entry * index;
-        let start = usize::try_from(u32_at(header)?).ok()?;
-        let end = start + names.get(start..)?.iter().position(|&b| b == 0)?;
-        if names.get(start..end)? != name.as_bytes() {
-            return None;
-        }
-        let offset = u64_at(header + 24)?;
-        elf.get(offset..offset + u64_at(header + 32)?)
-    })
+    crate::elf::Elf::parse(elf).ok()?.section(name)
 }
 
 /// The dependency list embedded in `binary`.
