@@ -27,7 +27,15 @@ impl Signal {
     }
 }
 
-/// Standard signal names by number (Linux x86_64/aarch64 numbering).
+/// The one standard signal that is not on every architecture: MIPS has SIGEMT (7) where the
+/// others have SIGSTKFLT (16).
+#[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
+const STKFLT_OR_EMT: (&str, i32) = ("STKFLT", libc::SIGSTKFLT);
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+const STKFLT_OR_EMT: (&str, i32) = ("EMT", libc::SIGEMT);
+
+/// Standard signal names, with the target's own numbers (libc's: MIPS numbers most of them
+/// differently).
 const NAMES: &[(&str, i32)] = &[
     ("HUP", libc::SIGHUP),
     ("INT", libc::SIGINT),
@@ -45,7 +53,7 @@ const NAMES: &[(&str, i32)] = &[
     ("PIPE", libc::SIGPIPE),
     ("ALRM", libc::SIGALRM),
     ("TERM", libc::SIGTERM),
-    ("STKFLT", libc::SIGSTKFLT),
+    STKFLT_OR_EMT,
     ("CHLD", libc::SIGCHLD),
     ("CONT", libc::SIGCONT),
     ("STOP", libc::SIGSTOP),

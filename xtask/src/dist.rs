@@ -780,10 +780,13 @@ fn run_packaged(binary: &Path, emulator: Option<&str>) -> Result<(), String> {
     if crate::is_root() {
         let marker = dist_dir().join(format!("check/drained-{}", std::process::id()));
         let _ = fs::remove_file(&marker);
-        // The leftover keeps running after the command exits 3, until it is sent SIGTERM.
+        // The leftover keeps running after the command exits 3, until it is sent SIGTERM; the
+        // command waits (at most 10 s) until the leftover's trap is set.
         let script = format!(
-            "(trap 'echo drained > {}; exit 0' TERM; while :; do sleep 1; done) & exit 3",
-            marker.display()
+            "(trap 'echo drained > {m}; exit 0' TERM; : > {m}.ready; while :; do sleep 1; done) & \
+             i=0; while [ ! -e {m}.ready ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; \
+             exit 3",
+            m = marker.display()
         );
         let mut init = Command::new("unshare");
         init.args(["--pid", "--fork", "--kill-child", "--mount-proc"])
@@ -797,6 +800,7 @@ fn run_packaged(binary: &Path, emulator: Option<&str>) -> Result<(), String> {
         let status = init.status().map_err(|e| format!("unshare: {e}"))?;
         let drained = fs::read_to_string(&marker).unwrap_or_default();
         let _ = fs::remove_file(&marker);
+        let _ = fs::remove_file(marker.with_extension("ready"));
         if status.code() != Some(3) || drained.trim() != "drained" {
             return Err(format!(
                 "{binary} --init as PID 1{how}: {status} (want 3), leftover said {drained:?}"
