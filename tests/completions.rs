@@ -287,9 +287,11 @@ fn zsh_reads_the_completion_and_registers_it_for_sudrop() {
     output(Command::new("zsh").arg("-n").arg(script("_sudrop")));
     let directory = format!("{}/packaging/completions", env!("CARGO_MANIFEST_DIR"));
     let program = format!(
-        "fpath=({} $fpath); autoload -U compinit; compinit -u -D; print -r -- $_comps[sudrop]",
+        "fpath=({} $fpath); autoload -U compinit; compinit -u -D; \
+         print -r -- $_comps[sudrop] $_comps[gosu] $_comps[docker-init] $_comps[dumb-init]",
         shell_quote(&directory)
     );
     let registered = output(Command::new("zsh").args(["-f", "-c", &program]));
-    assert_eq!(registered.trim(), "_sudrop");
+    // Also under the other names, where the same function reads their command lines.
+    assert_eq!(registered.trim(), "_sudrop _sudrop _sudrop _sudrop");
 }

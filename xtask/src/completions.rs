@@ -358,7 +358,7 @@ fn zsh(flags: &[Flag]) -> String {
         }
     }
     format!(
-        r#"#compdef sudrop
+        r#"#compdef sudrop {names}
 # zsh completion for sudrop
 # {HEADER}
 
@@ -379,6 +379,9 @@ _sudrop_resource() {{
 
 # Options end at USER-SPEC (-A); from COMMAND on, the words are COMMAND's (_normal).
 _sudrop() {{
+  # Under another tool's name, that tool's command line (sudrop(1), OTHER NAMES).
+  case $service in
+{personalities}  esac
   _arguments -s -S -A '-*' \
 {specs}    '1:user spec:_sudrop_user_spec' \
     '*::command:_normal'
@@ -387,7 +390,50 @@ _sudrop() {{
 _sudrop "$@"
 "#,
         resources = resources(),
+        names = zsh_names(),
+        personalities = zsh_personalities(),
     )
+}
+
+/// Every other name sudrop answers to, for `#compdef`.
+fn zsh_names() -> String {
+    sudrop::cli::personality::NAMES
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One `case` arm per grammar: the droppers' USER-SPEC then COMMAND; each init's flags from
+/// its table (described by the rows they mean), then COMMAND.
+fn zsh_personalities() -> String {
+    use sudrop::cli::personality::{GRAMMARS, describe};
+    let mut arms = String::new();
+    for grammar in &GRAMMARS {
+        let mut specs = String::new();
+        if grammar.init {
+            for flag in grammar.flags {
+                let help = zsh_help(&describe(flag.means));
+                let value = if flag.value.is_some() { ": :" } else { "" };
+                for spelled in flag
+                    .short
+                    .map(|letter| format!("-{}", char::from(letter)))
+                    .into_iter()
+                    .chain(flag.long.map(|long| format!("--{long}")))
+                {
+                    specs.push_str(&format!("'{spelled}[{help}]{value}' "));
+                }
+            }
+            specs.push_str("'*::command:_normal'");
+        } else {
+            specs.push_str("'1:user spec:_sudrop_user_spec' '*::command:_normal'");
+        }
+        arms.push_str(&format!(
+            "    ({}) _arguments -s -S {specs}; return ;;\n",
+            grammar.names().join("|")
+        ));
+    }
+    arms
 }
 
 /// Quotes `text` as a fish single-quoted string.
