@@ -220,25 +220,16 @@ fn resolve_target(
     log: Log,
 ) -> Result<(Target, bool, Vec<id::Gid>), Error> {
     let spec_text = || OsStr::from_bytes(args.user_spec.to_bytes()).to_owned();
-    let names: Vec<&[u8]> = args.group_add.iter().map(|name| name.as_bytes()).collect();
-    let spec = match args.who {
-        Who::OwnerOf(path) => {
-            let group_add = || -> Result<Vec<id::Gid>, Error> {
-                let group =
-                    userdb::read_database(Path::new(userdb::GROUP_PATH)).map_err(|error| {
-                        Error::Database {
-                            path: userdb::GROUP_PATH,
-                            error,
-                        }
-                    })?;
-                resolve::group_add_gids(&names, &group).map_err(|error| Error::Resolve {
-                    spec: spec_text(),
-                    error,
-                })
-            };
-            owner_of(path, group_add)?
-        }
-        _ => spec::parse(args.user_spec.to_bytes()).map_err(|error| Error::Spec {
+    let owner = match args.who {
+        Who::OwnerOf(path) => Some((path, owner_of(path)?)),
+        _ => None,
+    };
+    let spec = match owner {
+        Some((_, (uid, gid))) => spec::UserSpec {
+            user: Some(spec::Part::Id(uid)),
+            group: Some(spec::Part::Id(gid)),
+        },
+        None => spec::parse(args.user_spec.to_bytes()).map_err(|error| Error::Spec {
             spec: spec_text(),
             error,
         })?,
@@ -253,7 +244,17 @@ fn resolve_target(
         error,
     };
     let mut target = resolve::resolve(&spec, caller, &passwd, &group).map_err(resolve_error)?;
+    let names: Vec<&[u8]> = args.group_add.iter().map(|name| name.as_bytes()).collect();
     let explicit = resolve::group_add_gids(&names, &group).map_err(resolve_error)?;
+    // As for --group-of: a path's group 0 only when --group-add names it too.
+    if let Some((path, (_, 0))) = owner
+        && !explicit.contains(&id::Gid(0))
+    {
+        return Err(Error::OwnerOf {
+            path: String::from_utf8_lossy(path.to_bytes()).into_owned(),
+            refusal: GroupOfRefusal::RootOwnerGroup,
+        });
+    }
     // Owners of paths, read before the switch (the target may not be able to stat them).
     let mut owners = Vec::new();
     for path in &args.group_of {
@@ -302,6 +303,36 @@ fn group_of(path: &str, explicit: &[id::Gid]) -> Result<id::Gid, Error> {
         path: path.into(),
         refusal,
     };
+    let gid = id::Gid(unfollowed(OsStr::new(path), refuse)?.gid());
+    if gid.0 == 0 && !explicit.contains(&gid) {
+        return Err(refuse(GroupOfRefusal::RootGroup));
+    }
+    Ok(gid)
+}
+
+/// USER-SPEC as a path: its owner's uid and gid, to be resolved as the spec `UID:GID` (so no
+/// supplementary groups, as `gosu "$(stat -c %u:%g PATH)"` gives). The rules of `--group-of`
+/// hold: the last component is never followed when it is a symbolic link, and uid 0 never comes
+/// from a path (group 0 is checked against `--group-add` once that is resolved).
+fn owner_of(path: &CStr) -> Result<(u32, u32), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let refuse = |refusal| Error::OwnerOf {
+        path: String::from_utf8_lossy(path.to_bytes()).into_owned(),
+        refusal,
+    };
+    let metadata = unfollowed(OsStr::from_bytes(path.to_bytes()), refuse)?;
+    if metadata.uid() == 0 {
+        return Err(refuse(GroupOfRefusal::RootOwner));
+    }
+    Ok((metadata.uid(), metadata.gid()))
+}
+
+/// `path`'s metadata without following a symbolic link in its last component, which is
+/// refused: the target could have planted it. `refuse` makes the error for the option asking.
+fn unfollowed(
+    path: &OsStr,
+    refuse: impl Fn(GroupOfRefusal) -> Error,
+) -> Result<std::fs::Metadata, Error> {
     let metadata = std::fs::symlink_metadata(path).map_err(|error| {
         refuse(GroupOfRefusal::Stat(sys::Errno::from_raw(
             error.raw_os_error().unwrap_or(0),
@@ -310,46 +341,7 @@ fn group_of(path: &str, explicit: &[id::Gid]) -> Result<id::Gid, Error> {
     if metadata.file_type().is_symlink() {
         return Err(refuse(GroupOfRefusal::SymbolicLink));
     }
-    let gid = id::Gid(metadata.gid());
-    if gid.0 == 0 && !explicit.contains(&gid) {
-        return Err(refuse(GroupOfRefusal::RootGroup));
-    }
-    Ok(gid)
-}
-
-/// USER-SPEC as a path: its owner's uid and gid, as the spec `UID:GID` (so no supplementary
-/// groups, as `gosu "$(stat -c %u:%g PATH)"` gives). The rules of `--group-of` hold: the last
-/// component is never followed when it is a symbolic link, and neither uid 0 nor group 0
-/// comes from a path (group 0 only when `--group-add`, read through `group_add`, names it).
-fn owner_of(
-    path: &CStr,
-    group_add: impl FnOnce() -> Result<Vec<id::Gid>, Error>,
-) -> Result<spec::UserSpec<'static>, Error> {
-    use std::os::unix::fs::MetadataExt;
-    let shown = String::from_utf8_lossy(path.to_bytes()).into_owned();
-    let refuse = |refusal| Error::OwnerOf {
-        path: shown.clone(),
-        refusal,
-    };
-    let metadata =
-        std::fs::symlink_metadata(OsStr::from_bytes(path.to_bytes())).map_err(|error| {
-            refuse(GroupOfRefusal::Stat(sys::Errno::from_raw(
-                error.raw_os_error().unwrap_or(0),
-            )))
-        })?;
-    if metadata.file_type().is_symlink() {
-        return Err(refuse(GroupOfRefusal::SymbolicLink));
-    }
-    if metadata.uid() == 0 {
-        return Err(refuse(GroupOfRefusal::RootOwner));
-    }
-    if metadata.gid() == 0 && !group_add()?.contains(&id::Gid(0)) {
-        return Err(refuse(GroupOfRefusal::RootOwnerGroup));
-    }
-    Ok(spec::UserSpec {
-        user: Some(spec::Part::Id(metadata.uid())),
-        group: Some(spec::Part::Id(metadata.gid())),
-    })
+    Ok(metadata)
 }
 
 /// The directory holding `path`, when the target could write to it (as its owner, through one
