@@ -194,11 +194,17 @@ fn command_name(prepared: &Prepared<'_>) -> std::ffi::OsString {
 /// the PATH of `environ` (the command's is the same). When none does, the exec will fail with
 /// 127 whoever runs it.
 pub fn may_be_found(command: &CStr, environ: &[&CStr]) -> bool {
+    found(command, environ).is_some()
+}
+
+/// The file the PATH search would find for `command`, as [`may_be_found`] looks, with its
+/// metadata.
+fn found(command: &CStr, environ: &[&CStr]) -> Option<(Vec<u8>, std::fs::Metadata)> {
     candidates(command.to_bytes(), search_path(environ))
         .filter(|candidate| !candidate.is_relative())
-        .any(|candidate| {
-            std::fs::metadata(OsStr::from_bytes(&candidate.path))
-                .is_ok_and(|metadata| !metadata.is_dir())
+        .find_map(|candidate| {
+            let metadata = std::fs::metadata(OsStr::from_bytes(&candidate.path)).ok()?;
+            (!metadata.is_dir()).then_some((candidate.path, metadata))
         })
 }
 
@@ -236,30 +242,22 @@ impl std::fmt::Display for Raising {
     }
 }
 
-/// The file the PATH search would execute for `command` (as `may_be_found` looks), when it is
+/// The file the PATH search would execute for `command` (as [`may_be_found`] looks), when it is
 /// set-user-ID, set-group-ID or has file capabilities: its path and which.
 pub fn raises_privilege(command: &CStr, environ: &[&CStr]) -> Option<(Vec<u8>, Raising)> {
     use std::os::unix::fs::PermissionsExt;
-    let candidate = candidates(command.to_bytes(), search_path(environ))
-        .filter(|candidate| !candidate.is_relative())
-        .find(|candidate| {
-            std::fs::metadata(OsStr::from_bytes(&candidate.path))
-                .is_ok_and(|metadata| !metadata.is_dir())
-        })?;
-    let mode = std::fs::metadata(OsStr::from_bytes(&candidate.path))
-        .ok()?
-        .permissions()
-        .mode();
+    let (path, metadata) = found(command, environ)?;
+    let mode = metadata.permissions().mode();
     let raising = if mode & 0o4000 != 0 {
         Raising::SetUserId
     } else if mode & 0o2010 == 0o2010 {
         Raising::SetGroupId
     } else {
-        let path = std::ffi::CString::new(candidate.path.clone()).ok()?;
-        let caps = crate::sys::io::file_capabilities(&path)?;
+        let c_path = std::ffi::CString::new(path.clone()).ok()?;
+        let caps = crate::sys::io::file_capabilities(&c_path)?;
         Raising::FileCapabilities(crate::capability::CapMask(caps))
     };
-    Some((candidate.path, raising))
+    Some((path, raising))
 }
 
 /// Executes the command, searching PATH as `execvp` does, with the permissions sudrop has now
