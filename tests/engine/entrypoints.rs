@@ -52,6 +52,31 @@ fn assert_unprivileged(container: &Container, label: &str) {
     );
 }
 
+/// The image started again on the same volume, then as `docker run --user USER` (the script
+/// skips its root part and runs as it is): `probe` finds `wanted`, PID 1 is `server`, and
+/// nothing runs as root.
+fn restarts_with_the_data(
+    image: &str,
+    volume: &str,
+    user: &str,
+    probe: &[&str],
+    wanted: &str,
+    server: &str,
+) {
+    for as_user in [None, Some(user)] {
+        let mut args = vec!["-v", volume];
+        if let Some(user) = as_user {
+            args.extend(["--user", user]);
+        }
+        args.push(image);
+        let label = format!("restarted, --user {as_user:?}");
+        let again = Container::start(Engine::Docker, &args);
+        wait_until(&again, probe, wanted);
+        assert_eq!(pid_1(&again), server, "{label}");
+        assert_unprivileged(&again, &label);
+    }
+}
+
 #[test]
 #[ignore = "needs the engine that cargo xtask test starts"]
 fn redis_official_style_entrypoint_with_sudrop_as_gosu() {
@@ -73,17 +98,14 @@ fn redis_official_style_entrypoint_with_sudrop_as_gosu() {
     assert_eq!(dump.mode() & 0o077, 0, "the entrypoint's umask 0077");
     // Restarted from the same volume, then as `docker run --user redis` (the script skips
     // its root part and runs as it is).
-    for (label, user) in [("restart", None), ("--user redis", Some("redis"))] {
-        let mut args = vec!["-v", volume.as_str()];
-        if let Some(user) = user {
-            args.extend(["--user", user]);
-        }
-        args.push(&image);
-        let again = Container::start(Engine::Docker, &args);
-        wait_until(&again, &["redis-cli", "get", "kept"], "yes");
-        assert_eq!(pid_1(&again), "redis-server", "{label}");
-        assert_unprivileged(&again, label);
-    }
+    restarts_with_the_data(
+        &image,
+        &volume,
+        "redis",
+        &["redis-cli", "get", "kept"],
+        "yes",
+        "redis-server",
+    );
     record(&format!(
         "official-style redis entrypoint, sudrop as gosu: PID 1 redis-server as redis, stop \
          {:.2} s, key there after restart and under --user",
@@ -131,17 +153,14 @@ fn mosquitto_official_style_entrypoint_with_sudrop_as_gosu() {
     assert!(stop < Duration::from_secs(5), "stop took {stop:?}");
     let saved = std::fs::metadata(data.path().join("mosquitto.db")).expect("mosquitto.db");
     assert_ne!(saved.uid(), 0, "the broker's file is mosquitto's");
-    for (label, user) in [("restart", None), ("--user mosquitto", Some("mosquitto"))] {
-        let mut args = vec!["-v", volume.as_str()];
-        if let Some(user) = user {
-            args.extend(["--user", user]);
-        }
-        args.push(&image);
-        let again = Container::start(Engine::Docker, &args);
-        wait_until(&again, &subscribe, "retained");
-        assert_eq!(pid_1(&again), "mosquitto", "{label}");
-        assert_unprivileged(&again, label);
-    }
+    restarts_with_the_data(
+        &image,
+        &volume,
+        "mosquitto",
+        &subscribe,
+        "retained",
+        "mosquitto",
+    );
     record(&format!(
         "official-style mosquitto entrypoint, sudrop as gosu: PID 1 mosquitto as mosquitto, \
          stop {:.2} s, retained message there after restart and under --user",
