@@ -454,12 +454,30 @@ impl Signer {
         gpg.arg("--batch");
         gpg
     }
+
+    /// Stops the gpg-agent gpg started for the keyring in `home`, so that none outlives its run
+    /// (or a removed keyring directory, where the next run could not reach it).
+    fn stop_agent(home: &Path) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", home)
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
+
+impl Drop for Signer {
+    fn drop(&mut self) {
+        if let Some(home) = &self.home {
+            Signer::stop_agent(home);
+        }
+    }
 }
 
 /// A fresh key in a keyring of its own under `target/`, for the test command: what a release
 /// does with the releaser's key, proven without it.
 pub fn throwaway_signer() -> Result<Signer, String> {
     let home = project_root().join("target/throwaway-gnupg");
+    Signer::stop_agent(&home);
     let _ = fs::remove_dir_all(&home);
     fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     use std::os::unix::fs::PermissionsExt;

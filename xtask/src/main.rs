@@ -37,6 +37,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("tini", "/usr/bin/tini-static"),
     ("qemu-user", "/usr/bin/qemu-aarch64"),
     ("gpg", "/usr/bin/gpg"),
+    // gpg makes and uses keys through its agent, which is only a Recommends of gpg.
+    ("gpg-agent", "/usr/bin/gpg-agent"),
     // The completions' tests run the real shells.
     (
         "bash-completion",
