@@ -10,7 +10,7 @@
 
 use crate::id::{Gid, Uid};
 use crate::spec::{Half, Part, UserSpec};
-use crate::userdb::{Line, group_lines, passwd_lines};
+use crate::userdb::{Line, lines};
 use std::fmt;
 
 /// Who is calling: the defaults for the parts a spec leaves out.
@@ -171,24 +171,29 @@ impl Wanted<'_> {
 /// The first entry that `is_match` takes. Every line before it (or every line, when none
 /// matches) that `wanted` could be, and that is not itself a match, makes the look-up fail:
 /// a line that could be the match is never skipped for a later one.
+///
+/// Only the lines `wanted` could be are parsed (`entry`): a match is always such a line (its
+/// name is the wanted name as written, or its id field is the wanted id with nothing around
+/// it), so every other line is passed over unparsed.
 fn first_match<'a, E>(
-    lines: impl Iterator<Item = (Line<'a>, Option<E>)>,
+    lines: impl Iterator<Item = Line<'a>>,
     database: Database,
     wanted: Wanted<'_>,
+    entry: impl Fn(&Line<'a>) -> Option<E>,
     is_match: impl Fn(&E) -> bool,
 ) -> Result<Option<E>, ResolveError> {
-    for (line, entry) in lines {
-        match entry {
-            Some(entry) if is_match(&entry) => return Ok(Some(entry)),
-            _ if wanted.could_be(&line) => {
-                return Err(ResolveError::Unclear {
-                    database,
-                    line: line.number,
-                    wanted: wanted.looked(database),
-                });
-            }
-            _ => {}
+    for line in lines {
+        if !wanted.could_be(&line) {
+            continue;
         }
+        return match entry(&line) {
+            Some(entry) if is_match(&entry) => Ok(Some(entry)),
+            _ => Err(ResolveError::Unclear {
+                database,
+                line: line.number,
+                wanted: wanted.looked(database),
+            }),
+        };
     }
     Ok(None)
 }
@@ -196,9 +201,10 @@ fn first_match<'a, E>(
 /// The gid of the group named `name`, by [`first_match`]'s rule.
 fn group_named(group: &[u8], name: &[u8]) -> Result<Option<Gid>, ResolveError> {
     let found = first_match(
-        group_lines(group),
+        lines(group),
         Database::Group,
         Wanted::Name(name),
+        Line::group_entry,
         |entry| entry.name == name,
     )?;
     Ok(found.map(|entry| entry.gid))
@@ -217,9 +223,10 @@ pub fn resolve(
         Some(Part::Name(name)) => Wanted::Name(name),
     };
     let entry = first_match(
-        passwd_lines(passwd),
+        lines(passwd),
         Database::Passwd,
         wanted,
+        Line::passwd_entry,
         |entry| match wanted {
             Wanted::Id(_, uid) => entry.uid == Uid(uid),
             Wanted::Name(name) => entry.name == name,
@@ -281,8 +288,12 @@ pub fn resolve(
 /// with white space trimmed is refused: gosu trims the line's ends, glibc does not.
 fn member_groups(group: &[u8], user: &[u8]) -> Result<Vec<Gid>, ResolveError> {
     let mut groups = Vec::new();
-    for (line, entry) in group_lines(group) {
-        let Some(entry) = entry else { continue };
+    // A line that does not hold the name anywhere lists no member that is the user, trimmed
+    // or not: only the others are parsed.
+    for line in lines(group).filter(|line| line.mentions(user)) {
+        let Some(entry) = line.group_entry() else {
+            continue;
+        };
         for member in entry.members() {
             if member == user {
                 groups.push(entry.gid);

@@ -58,7 +58,40 @@ pub struct Line<'a> {
     text: &'a [u8],
 }
 
-impl Line<'_> {
+impl<'a> Line<'a> {
+    /// The line's entry, if it is a well-formed passwd line.
+    pub fn passwd_entry(&self) -> Option<PasswdEntry<'a>> {
+        let [name, _password, uid, gid, _gecos, home, _shell] = fields(self.text)?;
+        Some(PasswdEntry {
+            name,
+            uid: Uid(strict_id(uid)?),
+            gid: Gid(strict_id(gid)?),
+            home,
+        })
+    }
+
+    /// The line's entry, if it is a well-formed group line.
+    pub fn group_entry(&self) -> Option<GroupEntry<'a>> {
+        let [name, _password, gid, members] = fields(self.text)?;
+        Some(GroupEntry {
+            name,
+            gid: Gid(strict_id(gid)?),
+            members,
+        })
+    }
+
+    /// Whether `bytes` occur anywhere in the line: a line without a user's name cannot list
+    /// that user as a member, trimmed or not.
+    pub fn mentions(&self, bytes: &[u8]) -> bool {
+        let Some((&first, rest)) = bytes.split_first() else {
+            return true;
+        };
+        self.text
+            .iter()
+            .enumerate()
+            .any(|(at, &byte)| byte == first && self.text[at + 1..].starts_with(rest))
+    }
+
     /// Whether some reader could take this line's name for `name`: as written, cut at a NUL
     /// byte (as C reads it), or with white space trimmed from either end (as gosu trims a
     /// line, Unicode white space included).
@@ -101,6 +134,12 @@ pub fn trim_any_space(mut bytes: &[u8]) -> &[u8] {
         "\u{2005}", "\u{2006}", "\u{2007}", "\u{2008}", "\u{2009}", "\u{200a}", "\u{2028}",
         "\u{2029}", "\u{202f}", "\u{205f}", "\u{3000}",
     ];
+    // Every space begins with a C space or a byte of 0x80 or above, and ends with one: a
+    // field that starts and ends with neither (nearly every field) has nothing to trim.
+    let edge = |byte: &u8| is_c_space(*byte) || *byte >= 0x80;
+    if !bytes.first().is_some_and(edge) && !bytes.last().is_some_and(edge) {
+        return bytes;
+    }
     loop {
         let before = bytes.len();
         bytes = skip_c_space(bytes);
@@ -134,43 +173,34 @@ fn skip_c_space(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-/// Every line of a passwd file that is not blank or a comment, with its entry if it is one.
-pub fn passwd_lines(data: &[u8]) -> impl Iterator<Item = (Line<'_>, Option<PasswdEntry<'_>>)> {
-    records::<7>(data).map(|(line, fields)| {
-        let entry = fields.and_then(|[name, _password, uid, gid, _gecos, home, _shell]| {
-            Some(PasswdEntry {
-                name,
-                uid: Uid(strict_id(uid)?),
-                gid: Gid(strict_id(gid)?),
-                home,
+/// The lines of a database that are not blank or comments (after leading white space, as
+/// glibc skips it). A line is parsed into an entry only when asked
+/// ([`Line::passwd_entry`], [`Line::group_entry`]): a look-up parses the lines that could be
+/// its match, not every line before it.
+pub fn lines(data: &[u8]) -> impl Iterator<Item = Line<'_>> {
+    data.split(|&b| b == b'\n')
+        .enumerate()
+        .filter_map(|(index, line)| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let text = skip_c_space(line);
+            if text.is_empty() || text[0] == b'#' {
+                return None;
+            }
+            Some(Line {
+                number: index + 1,
+                text,
             })
-        });
-        (line, entry)
-    })
-}
-
-/// Every line of a group file that is not blank or a comment, with its entry if it is one.
-pub fn group_lines(data: &[u8]) -> impl Iterator<Item = (Line<'_>, Option<GroupEntry<'_>>)> {
-    records::<4>(data).map(|(line, fields)| {
-        let entry = fields.and_then(|[name, _password, gid, members]| {
-            Some(GroupEntry {
-                name,
-                gid: Gid(strict_id(gid)?),
-                members,
-            })
-        });
-        (line, entry)
-    })
+        })
 }
 
 /// The well-formed entries of a passwd file, in file order.
 pub fn passwd_entries(data: &[u8]) -> impl Iterator<Item = PasswdEntry<'_>> {
-    passwd_lines(data).filter_map(|(_, entry)| entry)
+    lines(data).filter_map(|line| line.passwd_entry())
 }
 
 /// The well-formed entries of a group file, in file order.
 pub fn group_entries(data: &[u8]) -> impl Iterator<Item = GroupEntry<'_>> {
-    group_lines(data).filter_map(|(_, entry)| entry)
+    lines(data).filter_map(|line| line.group_entry())
 }
 
 fn strict_id(field: &[u8]) -> Option<u32> {
@@ -180,26 +210,8 @@ fn strict_id(field: &[u8]) -> Option<u32> {
     }
 }
 
-/// The lines that are not blank or comments (after leading white space, as glibc skips it),
-/// each with its fields when it has exactly `N` colon-separated ones, a non-empty first field
+/// A line's fields, when it has exactly `N` colon-separated ones, a non-empty first field
 /// and no NUL byte.
-fn records<const N: usize>(data: &[u8]) -> impl Iterator<Item = (Line<'_>, Option<[&[u8]; N]>)> {
-    data.split(|&b| b == b'\n')
-        .enumerate()
-        .filter_map(|(index, line)| {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let text = skip_c_space(line);
-            if text.is_empty() || text[0] == b'#' {
-                return None;
-            }
-            let line = Line {
-                number: index + 1,
-                text,
-            };
-            Some((line, fields(text)))
-        })
-}
-
 fn fields<const N: usize>(text: &[u8]) -> Option<[&[u8]; N]> {
     if text.contains(&0) {
         return None;
@@ -324,6 +336,21 @@ mod tests {
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[0].home, b"/home/alice");
         assert_eq!(entries[1].home, b"/b");
+    }
+
+    #[test]
+    fn any_space_is_trimmed_from_either_end_and_nothing_else() {
+        for space in [
+            "\u{85}", "\u{a0}", "\u{1680}", "\u{2000}", "\u{202f}", "\u{3000}", " ", "\x0b",
+        ] {
+            let spaced = format!("{space}root{space}");
+            assert_eq!(trim_any_space(spaced.as_bytes()), b"root", "{spaced:?}");
+            let inside = format!("ro{space}ot");
+            assert_eq!(trim_any_space(inside.as_bytes()), inside.as_bytes());
+        }
+        assert_eq!(trim_any_space("\u{a0} \u{3000}x\t\u{85}".as_bytes()), b"x");
+        assert_eq!(trim_any_space("é".as_bytes()), "é".as_bytes());
+        assert_eq!(trim_any_space(b""), b"");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use sudrop::id::{Gid, MAX_ID, Uid};
 use sudrop::resolve::{Caller, resolve};
 use sudrop::spec::{self, Part};
-use sudrop::userdb::{group_entries, passwd_entries};
+use sudrop::userdb::{group_entries, lines, passwd_entries};
 
 /// Lines that are often almost right: fields from a small alphabet of ids, names and junk.
 fn database_line(fields: usize) -> impl Strategy<Value = String> {
@@ -41,6 +41,31 @@ proptest! {
             prop_assert!(entry.members().all(|m| !m.is_empty() && !m.contains(&b',')));
         }
         let _ = spec::parse(&data);
+    }
+
+    /// A look-up parses only the lines its wanted name or id could be: that is sound only if
+    /// every line holding an entry could be taken for that entry's own name and uid, and
+    /// every group line mentions each member it lists.
+    #[test]
+    fn every_entry_is_a_line_its_name_and_id_could_be(passwd in database(7), group in database(4), junk in prop::collection::vec(any::<u8>(), 0..300)) {
+        for data in [passwd.as_bytes(), &junk] {
+            for line in lines(data) {
+                if let Some(entry) = line.passwd_entry() {
+                    prop_assert!(line.could_be_named(entry.name));
+                    prop_assert!(line.could_have_id(2, entry.uid.0));
+                }
+            }
+        }
+        for data in [group.as_bytes(), &junk] {
+            for line in lines(data) {
+                if let Some(entry) = line.group_entry() {
+                    prop_assert!(line.could_be_named(entry.name));
+                    for member in entry.members() {
+                        prop_assert!(line.mentions(member));
+                    }
+                }
+            }
+        }
     }
 
     /// uid 0 only ever comes from a well-formed line whose uid field is written with zeros.
