@@ -270,9 +270,13 @@ pub fn execute(prepared: &Prepared<'_>) -> Error {
 
 /// Socket activation through the init: `LISTEN_PID` names the process that should take the
 /// `LISTEN_FDS` sockets. When it names sudrop (`init_pid`), the command, a child with a pid of
-/// its own, would ignore them; so the command, about to execute as `command_pid`, gets its own
-/// pid there instead. Any other value is left alone.
-pub fn execute_as_listen_pid(prepared: &Prepared<'_>, init_pid: i32, command_pid: i32) -> Error {
+/// its own, would ignore them; so the command, about to execute as `command_pid()` (asked
+/// only then), gets its own pid there instead. Any other value is left alone.
+pub fn execute_as_listen_pid(
+    prepared: &Prepared<'_>,
+    init_pid: i32,
+    command_pid: impl FnOnce() -> i32,
+) -> Error {
     let names_the_init = format!("LISTEN_PID={init_pid}");
     let entries: Vec<&CStr> = prepared.env.entries().collect();
     let Some(at) = entries
@@ -281,7 +285,7 @@ pub fn execute_as_listen_pid(prepared: &Prepared<'_>, init_pid: i32, command_pid
     else {
         return execute(prepared);
     };
-    let Ok(own) = CString::new(format!("LISTEN_PID={command_pid}")) else {
+    let Ok(own) = CString::new(format!("LISTEN_PID={}", command_pid())) else {
         return execute(prepared);
     };
     let envp = CStrArray::new(

@@ -197,18 +197,15 @@ fn start(
             log.say(format_args!("exec {}", log::shown(args.command.to_bytes())));
             Err(exec::execute(prepared))
         }
-        Some((options, (launcher, signal_fd), parent)) => {
-            let pending = init::arm(options, parent)?;
-            init::run(
-                prepared,
-                options,
-                &launcher,
-                signal_fd,
-                pending,
-                terminal_reachable,
-                log,
-            )
-        }
+        Some((options, (launcher, signal_fd), parent)) => init::run(
+            prepared,
+            options,
+            &launcher,
+            signal_fd,
+            parent,
+            terminal_reachable,
+            log,
+        ),
     }
 }
 

@@ -154,12 +154,12 @@ impl<'a> Machine<'a> {
         }
     }
 
-    /// Takes one event at time `now`; pushes what is to be done onto `actions` and what is to
-    /// be said onto `notes`.
+    /// Takes one event, which happened at `now`; pushes what is to be done onto `actions` and
+    /// what is to be said onto `notes`.
     pub fn on(
         &mut self,
         event: Event,
-        now: Instant,
+        now: &mut Now<'_>,
         actions: &mut Vec<Action>,
         notes: &mut Vec<Note>,
     ) {
@@ -169,7 +169,7 @@ impl<'a> Machine<'a> {
             held_until: Some(until),
             stop_was_held,
         } = self.phase
-            && now >= until
+            && now.get() >= until
         {
             self.phase = Phase::Running {
                 held_until: None,
@@ -195,7 +195,7 @@ impl<'a> Machine<'a> {
                 } else {
                     out.notes.push(Note::GraceOver);
                     self.phase = Phase::Draining {
-                        deadline: now + KILL_REAP_LIMIT,
+                        deadline: now.get() + KILL_REAP_LIMIT,
                         killed: true,
                     };
                     out.actions.push(Action::ListLeftovers);
@@ -205,7 +205,7 @@ impl<'a> Machine<'a> {
     }
 
     /// Forwards a signal that arrived while the command runs, or holds the first SIGTERM.
-    fn on_signal(&mut self, signal: Signal, now: Instant, out: &mut Out<'_>) {
+    fn on_signal(&mut self, signal: Signal, now: &mut Now<'_>, out: &mut Out<'_>) {
         let Phase::Running {
             held_until,
             stop_was_held,
@@ -217,7 +217,7 @@ impl<'a> Machine<'a> {
         match signal {
             Signal::TERM if !stop_was_held && !delay.is_zero() => {
                 self.phase = Phase::Running {
-                    held_until: Some(now + delay),
+                    held_until: Some(now.get() + delay),
                     stop_was_held: true,
                 };
                 out.notes.push(Note::Held(delay));
@@ -237,7 +237,7 @@ impl<'a> Machine<'a> {
         }
     }
 
-    fn on_child(&mut self, state: ChildState, now: Instant, out: &mut Out<'_>) {
+    fn on_child(&mut self, state: ChildState, now: &mut Now<'_>, out: &mut Out<'_>) {
         match state {
             ChildState::Exited(pid, _) | ChildState::Killed(pid, _) if pid == self.child => {
                 let status = exit_status(state).unwrap_or(EXIT_FAILURE);
@@ -268,7 +268,7 @@ impl<'a> Machine<'a> {
 
     /// After a reap: the drain starts once the command has ended, and ends once nothing is
     /// left.
-    fn after_reap(&mut self, now: Instant, out: &mut Out<'_>) {
+    fn after_reap(&mut self, now: &mut Now<'_>, out: &mut Out<'_>) {
         match self.phase {
             Phase::Running { .. } if self.status.is_some() => {
                 if self.no_children {
@@ -277,7 +277,7 @@ impl<'a> Machine<'a> {
                 }
                 out.notes.push(Note::Draining(self.options.grace));
                 self.phase = Phase::Draining {
-                    deadline: now + self.options.grace,
+                    deadline: now.get() + self.options.grace,
                     killed: false,
                 };
                 out.actions.push(Action::ListLeftovers);
@@ -369,6 +369,24 @@ impl<'a> Machine<'a> {
             .map_or(status, |&(_, to)| to);
         out.notes.push(Note::Exiting(status));
         out.actions.push(Action::Exit(status));
+    }
+}
+
+/// The time an event happened, read from the clock only when the event needs it, and then
+/// once: most events (a forwarded signal, a reaped child) wait for no time, and the first
+/// read of the clock costs the init the page faults of mapping the vDSO.
+pub struct Now<'c> {
+    clock: &'c mut dyn FnMut() -> Instant,
+    read: Option<Instant>,
+}
+
+impl<'c> Now<'c> {
+    pub fn new(clock: &'c mut dyn FnMut() -> Instant) -> Now<'c> {
+        Now { clock, read: None }
+    }
+
+    fn get(&mut self) -> Instant {
+        *self.read.get_or_insert_with(|| (self.clock)())
     }
 }
 

@@ -38,7 +38,7 @@ use crate::signals::{Signal, signal_name};
 use crate::sys::Errno;
 use crate::sys::process::{self, ChildState, KillTarget};
 use crate::sys::signal::{self, Mask, SignalFd};
-use machine::{Action, Event, Machine, Note};
+use machine::{Action, Event, Machine, Note, Now};
 use std::time::{Duration, Instant};
 
 /// What `--init` and its options ask for.
@@ -197,7 +197,13 @@ pub fn drive(
                     // An error other than ECHILD would be a kernel bug: end the reap.
                     let state = kernel.reap_one().unwrap_or(ChildState::Running);
                     let last = matches!(state, ChildState::Running | ChildState::NoChildren);
-                    machine.on(Event::Child(state), kernel.now(), &mut actions, &mut notes);
+                    let clock = &mut || kernel.now();
+                    machine.on(
+                        Event::Child(state),
+                        &mut Now::new(clock),
+                        &mut actions,
+                        &mut notes,
+                    );
                     say(log, &mut notes);
                     if last {
                         break;
@@ -207,7 +213,7 @@ pub fn drive(
                     let leftovers = kernel.leftovers();
                     machine.on(
                         Event::Leftovers(leftovers),
-                        kernel.now(),
+                        &mut Now::new(&mut || kernel.now()),
                         &mut actions,
                         &mut notes,
                     );
@@ -231,7 +237,12 @@ pub fn drive(
             Some(signal) => Event::Signal(signal),
             None => Event::Deadline,
         };
-        machine.on(event, kernel.now(), &mut actions, &mut notes);
+        machine.on(
+            event,
+            &mut Now::new(&mut || kernel.now()),
+            &mut actions,
+            &mut notes,
+        );
         say(log, &mut notes);
     }
 }
@@ -365,7 +376,7 @@ fn start_command(
         signal::set_ignored(Signal::CHLD);
     }
     let _ = signal::set_mask(&launcher.mask);
-    let error = exec::execute_as_listen_pid(prepared, init_pid.0, process::pid().0);
+    let error = exec::execute_as_listen_pid(prepared, init_pid.0, || process::pid().0);
     log::error(format_args!("{error}"));
     process::exit_now(error.exit_code())
 }
@@ -384,8 +395,12 @@ fn foreground_terminal(terminal_reachable: bool) -> Option<i32> {
 /// Prepares the parts of init mode that must precede the fork and come after the identity
 /// switch: the subreaper bit and the parent-death signal. Returns a signal to forward at once
 /// when the parent died before the parent-death signal was armed.
-pub fn arm(options: &Options, parent_before_switch: Pid) -> Result<Option<Signal>, Error> {
-    if process::pid() != Pid(1) {
+fn arm(
+    options: &Options,
+    own_pid: Pid,
+    parent_before_switch: Pid,
+) -> Result<Option<Signal>, Error> {
+    if own_pid != Pid(1) {
         process::set_child_subreaper().map_err(|e| Error::syscall(Call::ChildSubreaper, e))?;
     }
     let Some(signal) = options.pdeathsig else {
@@ -397,18 +412,21 @@ pub fn arm(options: &Options, parent_before_switch: Pid) -> Result<Option<Signal
     Ok((process::parent_pid() != parent_before_switch).then_some(signal))
 }
 
-/// Forks the command and runs the init until everything has ended; returns the exit status.
+/// Arms the init (see [`arm`]), forks the command and runs the init until everything has
+/// ended; returns the exit status. `parent_before_switch` is sudrop's parent as it was
+/// before the identity switch.
 pub fn run(
     prepared: &Prepared<'_>,
     options: &Options,
     launcher: &LauncherSignals,
     signal_fd: SignalFd,
-    pending: Option<Signal>,
+    parent_before_switch: Pid,
     terminal_reachable: bool,
     log: Log,
 ) -> Result<u8, Error> {
-    let take_terminal = foreground_terminal(terminal_reachable);
     let init_pid = process::pid();
+    let pending = arm(options, init_pid, parent_before_switch)?;
+    let take_terminal = foreground_terminal(terminal_reachable);
     let child = process::spawn(&mut || start_command(prepared, launcher, take_terminal, init_pid))
         .map_err(|errno| Error::syscall(Call::Clone, errno))?;
     let is_pid_1 = init_pid == Pid(1);
@@ -433,6 +451,9 @@ pub fn run(
     if let (Some(fd), false) = (take_terminal, is_pid_1) {
         let _ = process::set_terminal_foreground(fd, process::process_group());
     }
+    // The process exits with `status` next: its exit closes the signalfd, one system call
+    // fewer than closing it here.
+    std::mem::forget(kernel);
     Ok(status)
 }
 

@@ -55,17 +55,20 @@ pub fn set_terminal_foreground(fd: i32, group: Pid) -> Result<(), Errno> {
     check(unsafe { libc::tcsetpgrp(fd, group.0) }).map(drop)
 }
 
-/// The child of [`spawn`]'s stack, and the guard page below it.
+/// The bytes of the child of [`spawn`]'s stack.
 const SPAWN_STACK_BYTES: usize = 64 * 1024;
-const GUARD_BYTES: usize = 4096;
 
 /// Starts `child` in a new process that shares the caller's memory until it executes or
 /// exits, as `posix_spawn` does (`clone` with `CLONE_VM | CLONE_VFORK`): no page tables are
 /// copied and no copy-on-write faults follow in either process. The caller is suspended until
 /// then, so the child may use anything the caller owns; whatever it allocates stays behind in
-/// the caller's heap. The child runs on a stack of its own with a guard page below it, and
-/// must leave by `execve` or [`exit_now`] (its closure cannot return). Call it once: its stack
-/// is not given back.
+/// the caller's heap. The child runs on a stack of its own, and must leave by `execve` or
+/// [`exit_now`] (its closure cannot return). Call it once: its stack is not given back.
+///
+/// The stack is one `MAP_GROWSDOWN` mapping, which the kernel guards as it guards the main
+/// stack: no other mapping is placed within its guard gap below it, and a child that runs
+/// past its bottom either grows it or faults, never writes into other memory. (A separate
+/// guard page would cost an `mprotect` and a second mapping on every start.)
 pub fn spawn(child: &mut dyn FnMut() -> std::convert::Infallible) -> Result<Pid, Errno> {
     #[allow(unreachable_code)] // the closure cannot return: clone's answer is never made
     extern "C" fn entry(argument: *mut libc::c_void) -> libc::c_int {
@@ -76,14 +79,13 @@ pub fn spawn(child: &mut dyn FnMut() -> std::convert::Infallible) -> Result<Pid,
             unsafe { &mut *argument.cast::<&mut dyn FnMut() -> std::convert::Infallible>() };
         match child() {}
     }
-    let length = GUARD_BYTES + SPAWN_STACK_BYTES;
     // SAFETY: a fresh private anonymous mapping, no existing memory involved.
     let stack = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
-            length,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+            SPAWN_STACK_BYTES,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_GROWSDOWN,
             -1,
             0,
         )
@@ -91,34 +93,23 @@ pub fn spawn(child: &mut dyn FnMut() -> std::convert::Infallible) -> Result<Pid,
     if stack == libc::MAP_FAILED {
         return Err(Errno::last());
     }
-    let usable = stack.cast::<u8>().wrapping_add(GUARD_BYTES);
-    // SAFETY: `usable` and the length lie inside the mapping just made.
+    let mut child = child;
+    // SAFETY: `entry` never returns into clone (the closure's return type is uninhabited);
+    // the stack top is the page-aligned end of the mapping, used by nothing else; the
+    // argument outlives the child's use of it because CLONE_VFORK suspends this call until
+    // the child has executed or exited. sudrop has one thread, so no lock is held that the
+    // child could wait on.
     let answer = check(unsafe {
-        libc::mprotect(
-            usable.cast(),
-            SPAWN_STACK_BYTES,
-            libc::PROT_READ | libc::PROT_WRITE,
+        libc::clone(
+            entry,
+            stack.cast::<u8>().wrapping_add(SPAWN_STACK_BYTES).cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&raw mut child).cast(),
         )
-    })
-    .and_then(|_| {
-        let mut child = child;
-        // SAFETY: `entry` never returns into clone (the closure's return type is
-        // uninhabited); the stack top is the page-aligned end of the writable part of the
-        // mapping, used by nothing else; the argument outlives the child's use of it because
-        // CLONE_VFORK suspends this call until the child has executed or exited. sudrop has
-        // one thread, so no lock is held that the child could wait on.
-        check(unsafe {
-            libc::clone(
-                entry,
-                usable.wrapping_add(SPAWN_STACK_BYTES).cast(),
-                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-                (&raw mut child).cast(),
-            )
-        })
     });
     // The mapping stays: the child ran in this memory on another CPU, so unmapping it would
     // interrupt that CPU to flush its TLB (a cost the start-up bench sees). spawn is called
-    // once per process, so at most 68 KiB of address space and the few pages the child
+    // once per process, so at most 64 KiB of address space and the few pages the child
     // touched stay behind.
     answer.map(Pid)
 }
