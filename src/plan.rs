@@ -318,14 +318,22 @@ pub fn plan(request: &Request<'_>, before: &Before, target: Target) -> Result<Pl
         notices.push(Notice::AlreadyTheTarget);
     }
 
-    let mut steps: Vec<Step> = request.limits.iter().copied().map(Step::SetLimit).collect();
-    steps.extend(request.umask.map(Step::SetUmask));
     let bounding_dropped = restrict && effective.contains(Cap::SETPCAP);
+    // Unread, every number the kernel could have: the executor stops at its last.
+    let drops = before.bounding.unwrap_or(CapMask(u64::MAX)).minus(keep);
+    // Room for every step at once: start-up allocates from a bump arena, where a vector that
+    // grows leaves each smaller copy behind (a bounding-set drop alone is 41 steps). Besides
+    // the drops and the ambient raises there are at most 12 steps.
+    let room = request.limits.len()
+        + usize::from(bounding_dropped) * drops.numbers().count()
+        + keep.numbers().count()
+        + 12;
+    let mut steps: Vec<Step> = Vec::with_capacity(room);
+    steps.extend(request.limits.iter().copied().map(Step::SetLimit));
+    steps.extend(request.umask.map(Step::SetUmask));
     if bounding_dropped {
         notices.push(Notice::DroppingBounding(keep));
-        // Unread, every number the kernel could have: the executor stops at its last.
-        let there = before.bounding.unwrap_or(CapMask(u64::MAX));
-        steps.extend(there.minus(keep).numbers().map(Step::DropBounding));
+        steps.extend(drops.numbers().map(Step::DropBounding));
     } else if restrict
         && let Some(bounding) = before.bounding
         && !bounding.is_subset_of(keep)
@@ -395,6 +403,11 @@ pub fn plan(request: &Request<'_>, before: &Before, target: Target) -> Result<Pl
             notices.push(Notice::TerminalUnprotected);
         }
     }
+    debug_assert!(
+        steps.len() <= room,
+        "{} steps, room for {room}",
+        steps.len()
+    );
     Ok(Plan {
         target,
         unswitched,
