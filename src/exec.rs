@@ -277,12 +277,17 @@ pub fn execute_as_listen_pid(
     init_pid: i32,
     command_pid: impl FnOnce() -> i32,
 ) -> Error {
-    let names_the_init = format!("LISTEN_PID={init_pid}");
+    // This runs in the init's child, in the init's memory: the common case (no LISTEN_PID
+    // naming the init) allocates nothing, so it touches no page the init has not.
+    let mut digits = [0; 10];
+    let init_pid = u32::try_from(init_pid).map_or(&b""[..], |pid| decimal(pid, &mut digits));
+    let names_the_init =
+        |entry: &&CStr| entry.to_bytes().strip_prefix(b"LISTEN_PID=") == Some(init_pid);
+    if !prepared.env.entries().any(|entry| names_the_init(&entry)) {
+        return execute(prepared);
+    }
     let entries: Vec<&CStr> = prepared.env.entries().collect();
-    let Some(at) = entries
-        .iter()
-        .position(|entry| entry.to_bytes() == names_the_init.as_bytes())
-    else {
+    let Some(at) = entries.iter().position(names_the_init) else {
         return execute(prepared);
     };
     let Ok(own) = CString::new(format!("LISTEN_PID={}", command_pid())) else {
@@ -295,6 +300,20 @@ pub fn execute_as_listen_pid(
             .map(|(index, &entry)| if index == at { own.as_c_str() } else { entry }),
     );
     execute_with(prepared, &envp)
+}
+
+/// `number` in decimal, written into the end of `buffer`.
+fn decimal(number: u32, buffer: &mut [u8; 10]) -> &[u8] {
+    let mut at = buffer.len();
+    let mut rest = number;
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            return &buffer[at..];
+        }
+    }
 }
 
 fn execute_with(prepared: &Prepared<'_>, envp: &CStrArray<'_>) -> Error {
@@ -353,6 +372,14 @@ fn searchable(directory: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_in_decimal() {
+        let mut buffer = [0; 10];
+        for number in [0, 7, 10, 1234, 4_194_304, u32::MAX] {
+            assert_eq!(decimal(number, &mut buffer), number.to_string().as_bytes());
+        }
+    }
     use crate::id::{Gid, Uid};
 
     /// sudrop's own variables, as the command line's rows name them.
