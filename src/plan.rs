@@ -76,7 +76,9 @@ pub struct Request<'a> {
 /// One change, as the kernel makes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    SetLimit(Ulimit),
+    /// Boxed: a limit is 56 bytes, the other steps at most 24, and a plan holds up to 76
+    /// steps in the start-up arena.
+    SetLimit(Box<Ulimit>),
     SetUmask(u32),
     DropBounding(u8),
     BlockTerminalInjection,
@@ -99,7 +101,7 @@ impl Step {
     /// The system call this step is, for a message when it fails.
     pub fn call(&self) -> Call {
         match self {
-            Step::SetLimit(limit) => Call::SetLimit(*limit),
+            Step::SetLimit(limit) => Call::SetLimit(**limit),
             Step::SetUmask(mode) => Call::Umask(*mode),
             Step::DropBounding(number) => Call::BoundingDrop(*number),
             Step::BlockTerminalInjection => Call::Seccomp,
@@ -329,7 +331,12 @@ pub fn plan(request: &Request<'_>, before: &Before, target: Target) -> Result<Pl
         + keep.numbers().count()
         + 12;
     let mut steps: Vec<Step> = Vec::with_capacity(room);
-    steps.extend(request.limits.iter().copied().map(Step::SetLimit));
+    steps.extend(
+        request
+            .limits
+            .iter()
+            .map(|&limit| Step::SetLimit(Box::new(limit))),
+    );
     steps.extend(request.umask.map(Step::SetUmask));
     if bounding_dropped {
         notices.push(Notice::DroppingBounding(keep));
@@ -429,7 +436,10 @@ pub fn unchanged(
     no_new_privs: bool,
     (uids, gids): ([Uid; 3], [Gid; 3]),
 ) -> Plan {
-    let mut steps: Vec<Step> = limits.iter().copied().map(Step::SetLimit).collect();
+    let mut steps: Vec<Step> = limits
+        .iter()
+        .map(|&limit| Step::SetLimit(Box::new(limit)))
+        .collect();
     steps.extend(umask.map(Step::SetUmask));
     if no_new_privs {
         steps.push(Step::NoNewPrivs);

@@ -115,7 +115,7 @@ pub fn apply(kernel: &mut impl Kernel, plan: &Plan, log: Log) -> Result<Applied,
             }
             (Err(errno), Step::SetLimit(limit)) => {
                 return Err(Error::Limit {
-                    limit: *limit,
+                    limit: **limit,
                     errno,
                 });
             }
