@@ -15,7 +15,9 @@ pub unsafe extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int 
     // std::env::args() is empty under no_main on musl, so argv is read here.
     // SAFETY: the C runtime passes `argc` valid strings that live as long as the process.
     let args = unsafe { sudrop::sys::exec::arguments(argc, argv) };
-    c_int::from(sudrop::main(&args))
+    // Straight out, past the C library's exit: sudrop writes with write(2) and registers
+    // nothing to run at exit, and the C stdio flush would fault in a page of its own.
+    sudrop::sys::process::exit_now(sudrop::main(&args))
 }
 
 /// Start-up allocations come from a static arena instead of freshly mapped pages.
