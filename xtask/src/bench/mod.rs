@@ -64,19 +64,31 @@ fn close_inherited_on_exec() {
     unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) };
 }
 
+/// The environment every call gets: what Docker gives a container whose image sets none
+/// (sudrop and the C reference both walk the environment, so the bench's own, which cargo
+/// fills with some twenty variables of its own, would weigh on both).
+const CONTAINER_ENVIRONMENT: [&std::ffi::CStr; 3] = [
+    c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    c"HOSTNAME=0123456789ab",
+    c"HOME=/root",
+];
+
 /// Runs `argv` once and returns its figures.
 fn call(argv: &[CString]) -> Result<Sample, String> {
     let mut pointers: Vec<*mut libc::c_char> = argv.iter().map(|a| a.as_ptr().cast_mut()).collect();
     pointers.push(std::ptr::null_mut());
     let null = c"/dev/null";
     let started = Instant::now();
+    let environment: [*mut libc::c_char; 4] = [
+        CONTAINER_ENVIRONMENT[0].as_ptr().cast_mut(),
+        CONTAINER_ENVIRONMENT[1].as_ptr().cast_mut(),
+        CONTAINER_ENVIRONMENT[2].as_ptr().cast_mut(),
+        std::ptr::null_mut(),
+    ];
     // SAFETY: the file actions are initialised before use and destroyed after; every pointer
-    // handed to posix_spawn points into `argv`, `pointers` or a literal, all alive across the
-    // call; `environ` is the process's own environment; wait4 writes into locals.
+    // handed to posix_spawn points into `argv`, `pointers`, `environment` or a literal, all
+    // alive across the call; wait4 writes into locals.
     let (status, usage) = unsafe {
-        unsafe extern "C" {
-            static environ: *const *mut libc::c_char;
-        }
         let mut actions = std::mem::zeroed::<libc::posix_spawn_file_actions_t>();
         libc::posix_spawn_file_actions_init(&mut actions);
         libc::posix_spawn_file_actions_addopen(&mut actions, 0, null.as_ptr(), libc::O_RDONLY, 0);
@@ -96,7 +108,7 @@ fn call(argv: &[CString]) -> Result<Sample, String> {
             &actions,
             std::ptr::null(),
             pointers.as_ptr(),
-            environ,
+            environment.as_ptr(),
         );
         libc::posix_spawn_file_actions_destroy(&mut actions);
         if spawned != 0 {
@@ -473,7 +485,8 @@ fn run_all(
          two overheads is given with its lowest and highest value over the five fifths of the \
          run, each worked out on its own: the spread is how far this machine moves the ratio. \
          Calls are started with posix_spawn, with /dev/null as stdin, stdout and stderr and \
-         nothing else open. Every binary compared is written out and dropped from the page \
+         nothing else open, and the environment Docker gives a container (PATH, HOSTNAME and \
+         HOME). Every binary compared is written out and dropped from the page \
          cache first, so that each is read in the same way, by its first run (how a file came \
          into the cache moves its start-up cost by up to 20 µs here). The C floor (`xtask/src/bench/floor.c`, static musl) does \
          setgroups, setgid, setuid and execvp for a numeric user. \"C doing sudrop's job\" is \
