@@ -14,9 +14,8 @@
 //! sudrop cannot read. A later line must never win over it.
 
 use crate::id::{Gid, IdText, Uid, parse_id};
-use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 pub const PASSWD_PATH: &str = "/etc/passwd";
@@ -259,11 +258,7 @@ fn errno_text(error: &io::Error) -> String {
 /// names fail). A FIFO, device or directory is refused without blocking on it, and so is a
 /// file larger than [`MAX_DATABASE_BYTES`] (checked while reading too, in case it grows).
 pub fn read_database(path: &Path) -> Result<Vec<u8>, DatabaseError> {
-    let file = match File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-    {
+    let file = match crate::sys::io::open_for_reading(path, libc::O_NONBLOCK | libc::O_NOCTTY) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(DatabaseError::Open(e)),
