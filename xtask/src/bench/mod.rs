@@ -244,7 +244,7 @@ fn machine() -> String {
     };
     // SAFETY: getrlimit writes into a valid rlimit.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut files) };
-    // Above 1024 open files, sudrop lists /proc/self/fd to look for terminals (see README).
+    // Part of the setting a start runs in (the bench closes every inherited descriptor).
     format!(
         "{os}, Linux {}, {cpu}, {cores} cores, open-file limit {} (soft); {}",
         run_text("uname", &["-r"]),
