@@ -372,6 +372,7 @@ fn searchable(directory: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::id::{Gid, Uid};
 
     #[test]
     fn numbers_in_decimal() {
@@ -380,7 +381,6 @@ mod tests {
             assert_eq!(decimal(number, &mut buffer), number.to_string().as_bytes());
         }
     }
-    use crate::id::{Gid, Uid};
 
     /// sudrop's own variables, as the command line's rows name them.
     const OWN: &[&str] = &["SUDROP_INIT", "SUDROP_GRACE", "SUDROP_ALLOW_NEW_PRIVS"];

@@ -197,10 +197,9 @@ pub fn drive(
                     // An error other than ECHILD would be a kernel bug: end the reap.
                     let state = kernel.reap_one().unwrap_or(ChildState::Running);
                     let last = matches!(state, ChildState::Running | ChildState::NoChildren);
-                    let clock = &mut || kernel.now();
                     machine.on(
                         Event::Child(state),
-                        &mut Now::new(clock),
+                        &mut Now::new(&mut || kernel.now()),
                         &mut actions,
                         &mut notes,
                     );

@@ -81,6 +81,8 @@ struct Script {
     /// arrives meanwhile is pending when it next looks.
     cost_per_signal: Duration,
     stops_followed: usize,
+    /// How often the init read the clock.
+    clock_reads: std::cell::Cell<usize>,
 }
 
 impl Script {
@@ -96,6 +98,7 @@ impl Script {
             proc: true,
             cost_per_signal: Duration::ZERO,
             stops_followed: 0,
+            clock_reads: std::cell::Cell::new(0),
         };
         for process in script.processes.clone() {
             if let Some((at, code)) = process.ends {
@@ -203,6 +206,7 @@ impl Kernel for Script {
     }
 
     fn now(&self) -> Instant {
+        self.clock_reads.set(self.clock_reads.get() + 1);
         self.start + self.elapsed
     }
 
@@ -338,6 +342,26 @@ fn rewrite_maps_and_drops_signals() {
     // HUP dropped; TERM went as QUIT, and that counts as the group's terminating signal (no
     // second one in the drain).
     assert_eq!(script.sends(), [(KillTarget::Group(COMMAND), Signal::QUIT)]);
+}
+
+#[test]
+fn forwarding_and_reaping_read_no_clock_and_a_held_sigterm_does() {
+    // The first clock read maps the vDSO: an init that only forwards and reaps never pays it.
+    let hup = Signal::HUP;
+    let script = Script::new(vec![
+        command().answers(hup, Answer::Ignores).ends_at(ms(100), 3),
+    ])
+    .signal_at(ms(5), hup)
+    .signal_at(ms(6), hup);
+    let (status, script) = script.run(&options(), true, false);
+    assert_eq!(status, 3);
+    assert_eq!(script.sends().len(), 2);
+    assert_eq!(script.clock_reads.get(), 0);
+    let mut delayed = options();
+    delayed.stop_delay = ms(1000);
+    let script = Script::new(vec![command()]).signal_at(ms(100), Signal::TERM);
+    let (_, script) = script.run(&delayed, true, false);
+    assert!(script.clock_reads.get() > 0);
 }
 
 #[test]
