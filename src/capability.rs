@@ -91,6 +91,10 @@ impl CapMask {
     pub fn minus(self, other: CapMask) -> CapMask {
         CapMask(self.0 & !other.0)
     }
+    /// How many capabilities are in the set.
+    pub fn count(self) -> usize {
+        self.0.count_ones() as usize
+    }
     /// The capability numbers in the set, lowest first.
     pub fn numbers(self) -> impl Iterator<Item = u8> {
         (0..64u8).filter(move |&number| self.has(number))
@@ -163,6 +167,13 @@ pub struct CapSets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mask_counts_the_numbers_it_lists() {
+        for mask in [0, 1, 1 << 40, 0x1ff_ffff_ffff, u64::MAX] {
+            assert_eq!(CapMask(mask).count(), CapMask(mask).numbers().count());
+        }
+    }
 
     #[test]
     fn names_in_any_case_with_or_without_prefix() {

@@ -326,10 +326,8 @@ pub fn plan(request: &Request<'_>, before: &Before, target: Target) -> Result<Pl
     // Room for every step at once: start-up allocates from a bump arena, where a vector that
     // grows leaves each smaller copy behind (a bounding-set drop alone is 41 steps). Besides
     // the drops and the ambient raises there are at most 12 steps.
-    let room = request.limits.len()
-        + usize::from(bounding_dropped) * drops.numbers().count()
-        + keep.numbers().count()
-        + 12;
+    let room =
+        request.limits.len() + usize::from(bounding_dropped) * drops.count() + keep.count() + 12;
     let mut steps: Vec<Step> = Vec::with_capacity(room);
     steps.extend(
         request

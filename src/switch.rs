@@ -76,7 +76,7 @@ pub fn observe(
 /// credentials), so reading 41 pays when fewer than about 35 are there; the permitted set,
 /// which an exec'd root gets from the bounding set, says how many to expect.
 fn reading_is_cheaper(permitted: CapMask) -> bool {
-    permitted.numbers().count() < 35
+    permitted.count() < 35
 }
 
 /// The caller's real, effective and saved uids and gids.
