@@ -241,6 +241,8 @@ static int job_then_exec(const char *user, int lookup, char **command) {
     sigset_t launcher;
     if (as_init && (signals = block_signals(&launcher)) < 0)
         return 125;
+    /* Kept for the parent-death check, as sudrop's init keeps it (unused without
+     * --pdeathsig, as here). */
     pid_t parent = as_init && full_init ? getppid() : 0;
     (void)parent;
     uid_t caller_uid, caller_euid, caller_suid;

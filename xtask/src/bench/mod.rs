@@ -43,7 +43,7 @@ fn contender(name: &str, argv: &[&str]) -> Contender {
 }
 
 /// Figures of one call, or medians over calls: wall µs, CPU µs (user+sys), minor faults.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Sample {
     wall: f64,
     cpu: f64,
