@@ -262,9 +262,11 @@ impl Kernel for LinuxKernel {
     fn terminal_reachable(&self) -> bool {
         // A terminal on any descriptor is in reach: the command can make it its controlling
         // terminal (setsid, TIOCSCTTY) when no session has it, and then type into it.
-        (0..=2).any(sys::io::is_terminal)
+        let standard = sys::io::standard_descriptors();
+        standard.terminal
             || sys::io::has_controlling_terminal() != Some(false)
-            || sys::io::any_high_descriptor_is_a_terminal(self.own_descriptor) != Some(false)
+            || sys::io::any_high_descriptor_is_a_terminal(standard.open, self.own_descriptor)
+                != Some(false)
     }
 
     fn stdio(&self) -> [Option<FileFacts>; 3] {

@@ -86,6 +86,29 @@ pub fn is_terminal(fd: i32) -> bool {
     unsafe { libc::isatty(fd) == 1 }
 }
 
+/// Stdin, stdout and stderr, asked once each whether they are terminals: how many are open
+/// (a closed one answers EBADF), and whether one is a terminal.
+pub struct StandardDescriptors {
+    pub open: usize,
+    pub terminal: bool,
+}
+
+pub fn standard_descriptors() -> StandardDescriptors {
+    let mut found = StandardDescriptors {
+        open: 0,
+        terminal: false,
+    };
+    for fd in 0..=2 {
+        if is_terminal(fd) {
+            found.open += 1;
+            found.terminal = true;
+        } else if Errno::last() != Errno::EBADF {
+            found.open += 1;
+        }
+    }
+    found
+}
+
 /// Whether the process has a controlling terminal: `/dev/tty` opens. `None` when that cannot
 /// be told (no `/dev/tty`, or another error than ENXIO, the kernel's "no controlling terminal").
 pub fn has_controlling_terminal() -> Option<bool> {
@@ -115,18 +138,15 @@ pub fn has_controlling_terminal() -> Option<bool> {
 /// listed, which sees every descriptor (a `poll` over a range could not see one above the
 /// open-file limit, opened before the limit was lowered) but costs tens of microseconds.
 ///
-/// `own` is a descriptor of sudrop's own (the init's signalfd), counted but not looked at.
-pub fn any_high_descriptor_is_a_terminal(own: Option<i32>) -> Option<bool> {
+/// `low` is how many of 0, 1 and 2 are open ([`standard_descriptors`]); `own` is a descriptor
+/// of sudrop's own (the init's signalfd), counted but not looked at.
+pub fn any_high_descriptor_is_a_terminal(low: usize, own: Option<i32>) -> Option<bool> {
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: the path is a NUL-terminated literal; stat fills the structure it is given.
     let counted = unsafe { libc::stat(c"/proc/self/fd".as_ptr(), stat.as_mut_ptr()) } == 0;
     if counted {
         // SAFETY: stat succeeded, so it wrote the structure.
         let open = unsafe { stat.assume_init() }.st_size;
-        // SAFETY: F_GETFD takes a descriptor number only; -1 (EBADF) means closed.
-        let low = (0..=2)
-            .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0)
-            .count();
         // (Counted once, should it ever be one of 0, 1 and 2: std reopens a closed one.)
         let expected = low + usize::from(own.is_some_and(|fd| fd > 2));
         if open > 0 && open == expected as i64 {
