@@ -2,12 +2,12 @@
 //!
 //! Data flows one way: `argv → cli::Args → spec::UserSpec → resolve::Target → plan::Plan →
 //! switch → exec` (or `init`, which forks the exec). An option is defined once, as a row of
-//! [`cli::options`]; another tool's command line (sudrop called as gosu, tini, ...) is a table
-//! over those rows in [`cli::personality`]; every decision about the switch is made by the pure [`plan::plan`], and
-//! every decision of the init by [`init::machine`]; both are tested without root. The only
-//! module that changes the process's credentials is [`switch`], the only one that executes is
-//! [`exec`], and every system call goes through [`sys`], the one place allowed `unsafe`.
-//! Nothing below [`cli`] imports it.
+//! [`cli::options`]; another tool's command line (sudrop called as gosu, tini, ...) is a
+//! table over those rows in [`cli::personality`]; every decision about the switch is made by
+//! the pure [`plan::plan`], and every decision of the init by [`init::machine`]; both are
+//! tested without root. The only module that changes the process's credentials is [`switch`],
+//! the only one that executes is [`exec`], and every system call goes through [`sys`], the one
+//! place allowed `unsafe`. Nothing below [`cli`] imports it.
 #![deny(unsafe_code)]
 
 pub mod call;
