@@ -411,9 +411,9 @@ fn arm(
     Ok((process::parent_pid() != parent_before_switch).then_some(signal))
 }
 
-/// Arms the init (see [`arm`]), forks the command and runs the init until everything has
-/// ended; returns the exit status. `parent_before_switch` is sudrop's parent as it was
-/// before the identity switch.
+/// Arms the init (`arm`: the subreaper bit, the parent-death signal), forks the command and
+/// runs the init until everything has ended; returns the exit status. `parent_before_switch`
+/// is sudrop's parent as it was before the identity switch.
 pub fn run(
     prepared: &Prepared<'_>,
     options: &Options,
